@@ -1,0 +1,651 @@
+import ipaddress
+import operator as py_operator
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, float_compare
+
+CUSTOMER_KINDS = [
+    ("individual", "Individual"),
+    ("company", "Company"),
+    ("sole_proprietor", "Sole proprietor"),
+]
+LIFECYCLES = [
+    ("prospect", "Prospect"),
+    ("customer", "Customer"),
+    ("former", "Former customer"),
+]
+ATTITUDES = [
+    ("excellent", "Excellent"),
+    ("normal", "Normal"),
+    ("difficult", "Difficult"),
+    ("blocked", "Blocked"),
+]
+CUSTOMER_CLASSES = [
+    ("new", "New client"),
+    ("credited", "Credited client"),
+    ("trusted", "Trusted client"),
+    ("reseller", "Trusted reseller"),
+]
+RESELLER_PERIODS = [
+    ("daily", "Daily"),
+    ("weekly", "Weekly"),
+    ("monthly", "Monthly"),
+    ("yearly", "Yearly"),
+]
+BILLING_INTERVALS = [
+    ("monthly", "Monthly"),
+    ("quarterly", "Quarterly"),
+    ("half_yearly", "Half-yearly"),
+    ("yearly", "Yearly"),
+]
+CONSOLIDATIONS = [
+    ("per_period", "One invoice per customer and billing period"),
+    ("per_order", "One invoice per order or service"),
+]
+DELIVERIES = [
+    ("email", "E-mail"),
+    ("post", "Post"),
+    ("email_post", "E-mail and post"),
+    ("portal", "Portal only"),
+]
+PAYMENT_METHODS = [
+    ("transfer", "Bank transfer"),
+    ("sepa", "SEPA direct debit"),
+    ("online", "Online payment"),
+    ("credit", "Prepaid credit"),
+]
+QUOTA_CLASSES = ("trusted", "reseller")
+
+SEARCH_OPERATORS = {
+    "=": py_operator.eq,
+    "!=": py_operator.ne,
+    "<": py_operator.lt,
+    "<=": py_operator.le,
+    ">": py_operator.gt,
+    ">=": py_operator.ge,
+}
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Identity and lifecycle
+    isp_customer_kind = fields.Selection(
+        CUSTOMER_KINDS,
+        string="Customer Kind",
+        compute="_compute_isp_customer_kind",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Individual (consumer), company, or sole proprietor (a business run by one person). "
+        "Individuals are persons, companies and sole proprietors are businesses.",
+    )
+    isp_customer_number = fields.Char(
+        string="Customer Number",
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="Assigned from the company's customer sequence when the partner first becomes a customer; "
+        "never changed or given to anybody else afterwards.",
+    )
+    isp_lifecycle = fields.Selection(
+        LIFECYCLES,
+        string="Lifecycle",
+        copy=False,
+        index=True,
+        tracking=True,
+    )
+    isp_prospect_stage_id = fields.Many2one(
+        "isp.prospect.stage",
+        string="Prospect Stage",
+        compute="_compute_isp_prospect_stage_id",
+        store=True,
+        readonly=False,
+        copy=False,
+        index=True,
+        tracking=True,
+        ondelete="restrict",
+        group_expand="_read_group_isp_prospect_stage_ids",
+    )
+    isp_last_contact_date = fields.Date(
+        string="Last Contact",
+        copy=False,
+        help="Set automatically when a note or message is logged on a prospect.",
+    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", tracking=True)
+    isp_registration_date = fields.Date(string="Registration Date", copy=False)
+    isp_registration_ip = fields.Char(string="Registration IP", copy=False)
+    isp_verified_phone = fields.Char(string="Verified Phone", copy=False)
+    isp_attitude = fields.Selection(
+        ATTITUDES,
+        string="Attitude",
+        default="normal",
+        tracking=True,
+        help="Your own assessment of how easy it is to work with this customer.",
+    )
+
+    # Customer class
+    isp_customer_class = fields.Selection(
+        CUSTOMER_CLASSES,
+        string="Customer Class",
+        default="new",
+        required=True,
+        tracking=True,
+        help="New client: pays before services are executed. "
+        "Credited client: orders are paid from prepaid credit. "
+        "Trusted client: orders are executed while open receivables stay within the order quota. "
+        "Trusted reseller: like a trusted client, orders are invoiced together per reseller period.",
+    )
+    isp_order_quota = fields.Monetary(
+        string="Order Quota",
+        currency_field="currency_id",
+        tracking=True,
+        help="Trusted clients and resellers: open receivables plus a new order may not exceed this amount.",
+    )
+    isp_reseller_period = fields.Selection(
+        RESELLER_PERIODS,
+        string="Reseller Billing Period",
+        tracking=True,
+        help="How often the accumulated orders of a trusted reseller are invoiced.",
+    )
+
+    # Billing profile
+    isp_billing_interval = fields.Selection(
+        BILLING_INTERVALS, string="Billing Interval", default="monthly", required=True, tracking=True
+    )
+    isp_invoice_consolidation = fields.Selection(
+        CONSOLIDATIONS, string="Consolidation", default="per_period", required=True, tracking=True
+    )
+    isp_invoice_delivery = fields.Selection(
+        DELIVERIES, string="Invoice Delivery", default="email", required=True, tracking=True
+    )
+    isp_payment_method = fields.Selection(
+        PAYMENT_METHODS, string="Payment Method", default="transfer", required=True, tracking=True
+    )
+
+    # Accounting figures (from posted journal items, never stored)
+    isp_credit_balance = fields.Monetary(
+        string="Prepaid Credit",
+        currency_field="currency_id",
+        compute="_compute_isp_balances",
+        search="_search_isp_credit_balance",
+        help="Payments received and not yet applied to an invoice (unreconciled credit on receivable accounts).",
+    )
+    isp_receivable_outstanding = fields.Monetary(
+        string="Outstanding Receivables",
+        currency_field="currency_id",
+        compute="_compute_isp_balances",
+        search="_search_isp_receivable_outstanding",
+        help="Open amounts of posted invoices and other debits on receivable accounts.",
+    )
+    isp_over_quota = fields.Boolean(
+        string="Over Quota",
+        compute="_compute_isp_balances",
+        search="_search_isp_over_quota",
+        help="A trusted client or reseller whose outstanding receivables exceed the order quota.",
+    )
+    isp_payment_count = fields.Integer(compute="_compute_isp_payment_count", string="Payments")
+    isp_activity_count = fields.Integer(compute="_compute_isp_activity_count", string="Open Activities")
+    isp_is_manager = fields.Boolean(compute="_compute_isp_is_manager")
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
+    @api.depends("is_company")
+    def _compute_isp_customer_kind(self):
+        for partner in self:
+            if not partner.is_company:
+                partner.isp_customer_kind = "individual"
+            elif partner.isp_customer_kind not in ("company", "sole_proprietor"):
+                partner.isp_customer_kind = "company"
+
+    @api.depends("isp_lifecycle")
+    def _compute_isp_prospect_stage_id(self):
+        stages = self.env["isp.prospect.stage"].search([])
+        first = stages.filtered(lambda stage: not stage.is_won)[:1]
+        won = stages.filtered("is_won")[:1]
+        for partner in self:
+            if partner.isp_lifecycle == "prospect" and not partner.isp_prospect_stage_id:
+                partner.isp_prospect_stage_id = first
+            elif partner.isp_lifecycle == "customer" and partner.isp_prospect_stage_id and won:
+                partner.isp_prospect_stage_id = won
+
+    @api.model
+    def _read_group_isp_prospect_stage_ids(self, stages, domain):
+        return stages.search([])
+
+    def _isp_balances(self):
+        """Open receivable and unapplied credit per commercial partner in the current company.
+
+        :return: {commercial partner id: (receivable, credit)}, both positive amounts
+        """
+        base_domain = [
+            ("company_id", "=", self.env.company.id),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ]
+        if self:
+            base_domain.append(("partner_id", "child_of", self.commercial_partner_id.ids))
+        lines = self.env["account.move.line"].sudo()
+        balances = {}
+        for sign, residual_domain in ((1, [("amount_residual", ">", 0)]), (-1, [("amount_residual", "<", 0)])):
+            for partner, amount in lines._read_group(
+                base_domain + residual_domain, ["partner_id"], ["amount_residual:sum"]
+            ):
+                key = partner.commercial_partner_id.id
+                receivable, credit = balances.get(key, (0.0, 0.0))
+                if sign > 0:
+                    receivable += amount
+                else:
+                    credit -= amount
+                balances[key] = (receivable, credit)
+        return balances
+
+    def _compute_isp_balances(self):
+        stored = self.commercial_partner_id.filtered("id")
+        balances = stored._isp_balances() if stored else {}
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            receivable, credit = balances.get(commercial.id, (0.0, 0.0))
+            partner.isp_receivable_outstanding = receivable
+            partner.isp_credit_balance = credit
+            partner.isp_over_quota = commercial._isp_is_over_quota(receivable)
+
+    def _isp_is_over_quota(self, receivable):
+        self.ensure_one()
+        return (
+            self.isp_customer_class in QUOTA_CLASSES
+            and float_compare(receivable, self.isp_order_quota, precision_rounding=self.currency_id.rounding) > 0
+        )
+
+    def _isp_search_balance(self, index, operator, value):
+        if operator not in SEARCH_OPERATORS:
+            raise UserError(self.env._("Operation %(operator)s is not supported here.", operator=operator))
+        compare = SEARCH_OPERATORS[operator]
+        value = value or 0.0
+        amounts = {partner_id: pair[index] for partner_id, pair in self.browse()._isp_balances().items()}
+        if compare(0.0, value):
+            # Partners without journal items match as well: exclude the ones that do not.
+            excluded = [partner_id for partner_id, amount in amounts.items() if not compare(amount, value)]
+            return [("commercial_partner_id", "not in", excluded)]
+        matching = [partner_id for partner_id, amount in amounts.items() if compare(amount, value)]
+        return [("commercial_partner_id", "in", matching)]
+
+    def _search_isp_receivable_outstanding(self, operator, value):
+        return self._isp_search_balance(0, operator, value)
+
+    def _search_isp_credit_balance(self, operator, value):
+        return self._isp_search_balance(1, operator, value)
+
+    def _search_isp_over_quota(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Operation %(operator)s is not supported here.", operator=operator))
+        candidates = self.search([("isp_customer_class", "in", QUOTA_CLASSES)]).filtered(
+            lambda partner: partner.commercial_partner_id == partner
+        )
+        balances = candidates._isp_balances() if candidates else {}
+        over = [
+            partner.id
+            for partner in candidates
+            if partner._isp_is_over_quota(balances.get(partner.id, (0.0, 0.0))[0])
+        ]
+        positive = (operator == "=") == value
+        return [("commercial_partner_id", "in" if positive else "not in", over)]
+
+    def _isp_count_by_commercial_partner(self, groups):
+        """Sum ``[(partner, count)]`` read-group rows per commercial partner of ``self``."""
+        counts = {}
+        for partner, count in groups:
+            key = partner.commercial_partner_id.id
+            counts[key] = counts.get(key, 0) + count
+        return counts
+
+    def _compute_isp_payment_count(self):
+        stored = self.commercial_partner_id.filtered("id")
+        counts = {}
+        if stored:
+            counts = self._isp_count_by_commercial_partner(
+                self.env["account.payment"]._read_group(
+                    [("partner_id", "child_of", stored.ids), ("partner_type", "=", "customer")],
+                    ["partner_id"],
+                    ["__count"],
+                )
+            )
+        for partner in self:
+            partner.isp_payment_count = counts.get(partner.commercial_partner_id.id, 0)
+
+    def _isp_activity_domain(self):
+        partners = self.with_context(active_test=False).search(
+            [("id", "child_of", self.commercial_partner_id.filtered("id").ids)]
+        )
+        return [("res_model", "=", "res.partner"), ("res_id", "in", partners.ids)]
+
+    def _compute_isp_activity_count(self):
+        counts = {}
+        if self.commercial_partner_id.filtered("id"):
+            groups = self.env["mail.activity"]._read_group(self._isp_activity_domain(), ["res_id"], ["__count"])
+            counts = self._isp_count_by_commercial_partner(
+                (self.browse(res_id), count) for res_id, count in groups
+            )
+        for partner in self:
+            partner.isp_activity_count = counts.get(partner.commercial_partner_id.id, 0)
+
+    @api.depends_context("uid")
+    def _compute_isp_is_manager(self):
+        is_manager = self.env.user.has_group("isp_customer.group_isp_manager")
+        for partner in self:
+            partner.isp_is_manager = is_manager
+
+    # ------------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------------
+
+    @api.constrains("isp_customer_kind", "is_company")
+    def _check_isp_customer_kind(self):
+        for partner in self:
+            if partner.isp_customer_kind and (partner.isp_customer_kind == "individual") == partner.is_company:
+                raise ValidationError(
+                    self.env._(
+                        "Customer Kind of %(partner)s: an individual is a person, "
+                        "companies and sole proprietors are companies.",
+                        partner=partner.display_name,
+                    )
+                )
+
+    def _isp_check_number_free(self, numbers):
+        """Refuse customer numbers that another partner of the same company already has.
+
+        :param numbers: list of (number, company id or False) about to be written on ``self``
+        """
+        seen = set()
+        for number, company_id in numbers:
+            key = (number, company_id or False)
+            taken = key in seen or self.with_context(active_test=False).sudo().search_count(
+                [
+                    ("isp_customer_number", "=", number),
+                    ("company_id", "=", company_id or False),
+                    ("id", "not in", self.ids),
+                ],
+                limit=1,
+            )
+            if taken:
+                raise ValidationError(
+                    self.env._("Customer Number %(number)s is already used by another partner.", number=number)
+                )
+            seen.add(key)
+
+    @api.constrains("isp_customer_class", "isp_order_quota", "isp_reseller_period")
+    def _check_isp_customer_class(self):
+        for partner in self:
+            if partner.isp_order_quota < 0:
+                raise ValidationError(
+                    self.env._("Order Quota of %(partner)s cannot be negative.", partner=partner.display_name)
+                )
+            if partner.isp_customer_class in QUOTA_CLASSES and partner.isp_order_quota <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Order Quota of %(partner)s: a trusted client or reseller needs a positive order quota.",
+                        partner=partner.display_name,
+                    )
+                )
+            if partner.isp_customer_class == "reseller" and not partner.isp_reseller_period:
+                raise ValidationError(
+                    self.env._(
+                        "Reseller Billing Period of %(partner)s: a trusted reseller needs a billing period.",
+                        partner=partner.display_name,
+                    )
+                )
+
+    @api.constrains("isp_registration_ip")
+    def _check_isp_registration_ip(self):
+        for partner in self.filtered("isp_registration_ip"):
+            try:
+                ipaddress.ip_address(partner.isp_registration_ip.strip())
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._(
+                        "Registration IP of %(partner)s: %(ip)s is not a valid IPv4 or IPv6 address.",
+                        partner=partner.display_name,
+                        ip=partner.isp_registration_ip,
+                    )
+                ) from error
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + self._isp_manager_fields() + ["team_id"]
+
+    @api.model
+    def _isp_manager_fields(self):
+        """Fields of the customer class and billing profile that only ISP managers change."""
+        return [
+            "isp_customer_class",
+            "isp_order_quota",
+            "isp_reseller_period",
+            "isp_billing_interval",
+            "isp_invoice_consolidation",
+            "isp_invoice_delivery",
+            "isp_payment_method",
+        ]
+
+    def _isp_check_manager_fields(self, vals, defaults=None):
+        """Refuse changes of class, quota and billing profile by users who are not ISP managers.
+
+        Child contacts are skipped: they receive these fields from their commercial entity.
+        """
+        if self.env.su or self.env.user.has_group("isp_customer.group_isp_manager"):
+            return
+        protected = [fname for fname in self._isp_manager_fields() if fname in vals]
+        if not protected:
+            return
+        for fname in protected:
+            field = self._fields[fname]
+            new_value = field.convert_to_cache(vals[fname], self.browse())
+            if defaults is not None:
+                current_values = [field.convert_to_cache(defaults.get(fname), self.browse())]
+            else:
+                current_values = [
+                    field.convert_to_cache(partner[fname], partner)
+                    for partner in self
+                    if partner.commercial_partner_id == partner
+                ]
+            for current in current_values:
+                if field.type == "monetary":
+                    differs = float_compare(current or 0.0, new_value or 0.0, precision_digits=6) != 0
+                else:
+                    differs = (current or False) != (new_value or False)
+                if differs:
+                    raise AccessError(
+                        self.env._(
+                            "Only ISP managers may change %(field)s.",
+                            field=field._description_string(self.env),
+                        )
+                    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = self.default_get(self._isp_manager_fields())
+        today = fields.Date.context_today(self)
+        for vals in vals_list:
+            if not vals.get("parent_id"):
+                self._isp_check_manager_fields(vals, defaults=defaults)
+            self._isp_sync_company_type(vals)
+            if vals.get("isp_lifecycle") and not vals.get("isp_registration_date"):
+                vals["isp_registration_date"] = today
+        self._isp_check_number_free(
+            [(vals["isp_customer_number"], vals.get("company_id")) for vals in vals_list if vals.get("isp_customer_number")]
+        )
+        partners = super().create(vals_list)
+        partners.filtered(lambda p: p.isp_lifecycle in ("customer", "former"))._isp_assign_customer_number()
+        return partners
+
+    def write(self, vals):
+        self._isp_check_manager_fields(vals)
+        self._isp_sync_company_type(vals)
+        if vals.get("isp_customer_number") is not None and not self.env.context.get("isp_merge"):
+            for partner in self:
+                if partner.isp_customer_number and partner.isp_customer_number != vals["isp_customer_number"]:
+                    raise UserError(
+                        self.env._(
+                            "Customer Number %(number)s of %(partner)s is permanent and cannot be changed.",
+                            number=partner.isp_customer_number,
+                            partner=partner.display_name,
+                        )
+                    )
+            if vals["isp_customer_number"]:
+                self._isp_check_number_free(
+                    [(vals["isp_customer_number"], vals.get("company_id", p.company_id.id)) for p in self]
+                )
+        result = super().write(vals)
+        if vals.get("isp_lifecycle") in ("customer", "former"):
+            self._isp_assign_customer_number()
+        if vals.get("isp_lifecycle") and "isp_registration_date" not in vals:
+            self.filtered(lambda p: not p.isp_registration_date).isp_registration_date = (
+                fields.Date.context_today(self)
+            )
+        if vals.get("isp_prospect_stage_id"):
+            stage = self.env["isp.prospect.stage"].browse(vals["isp_prospect_stage_id"])
+            if stage.is_won:
+                self.filtered(lambda p: p.isp_lifecycle != "customer")._isp_make_customer()
+        return result
+
+    @api.model
+    def _isp_sync_company_type(self, vals):
+        """Keep Odoo's is_company consistent with a customer kind that is written alone."""
+        if vals.get("isp_customer_kind") and "is_company" not in vals and "company_type" not in vals:
+            vals["is_company"] = vals["isp_customer_kind"] != "individual"
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    @api.onchange("isp_customer_kind")
+    def _onchange_isp_customer_kind(self):
+        if self.isp_customer_kind:
+            self.company_type = "person" if self.isp_customer_kind == "individual" else "company"
+
+    def action_isp_convert_to_customer(self):
+        prospects = self.commercial_partner_id.filtered(lambda p: p.isp_lifecycle != "customer")
+        if not prospects:
+            raise UserError(self.env._("The selected partners are customers already."))
+        prospects._isp_make_customer()
+        return True
+
+    def action_isp_mark_former(self):
+        customers = self.commercial_partner_id.filtered(lambda p: p.isp_lifecycle == "customer")
+        if not customers:
+            raise UserError(self.env._("Only customers can become former customers."))
+        customers.isp_lifecycle = "former"
+        return True
+
+    def action_isp_view_payments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_payments")
+        action["domain"] = [
+            ("partner_id", "child_of", self.commercial_partner_id.ids),
+            ("partner_type", "=", "customer"),
+        ]
+        action["context"] = {
+            "default_partner_id": self.commercial_partner_id.id,
+            "default_payment_type": "inbound",
+            "default_partner_type": "customer",
+        }
+        return action
+
+    def action_isp_view_open_items(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        action["context"] = {"default_move_type": "out_invoice", "default_partner_id": self.id}
+        return action
+
+    def action_isp_view_activities(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Open Activities"),
+            "res_model": "mail.activity",
+            "view_mode": "list,form",
+            "domain": self._isp_activity_domain(),
+            "context": {"default_res_model": "res.partner", "default_res_id": self.id},
+        }
+
+    def action_isp_top_up_credit(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Top up credit"),
+            "res_model": "isp.credit.topup",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _isp_make_customer(self):
+        """Turn prospects, former customers and plain contacts into customers."""
+        partners = self.filtered(lambda p: p.isp_lifecycle != "customer")
+        if partners:
+            partners.write({"isp_lifecycle": "customer"})
+
+    def _isp_assign_customer_number(self):
+        """Give a customer number to the partners that have none, from their company's sequence."""
+        partners = self.filtered(lambda p: not p.isp_customer_number and p.commercial_partner_id == p)
+        for partner in partners:
+            company = partner.company_id or self.env.company
+            sequence = company._isp_customer_sequence()
+            if not sequence:
+                raise UserError(
+                    self.env._("No customer number sequence is configured for %(company)s.", company=company.name)
+                )
+            # Skip numbers that were entered by hand (e.g. imported from an old system).
+            number = sequence.with_company(company)._next()
+            while self.with_context(active_test=False).sudo().search_count(
+                [("isp_customer_number", "=", number), ("company_id", "=", partner.company_id.id)], limit=1
+            ):
+                number = sequence.with_company(company)._next()
+            partner.isp_customer_number = number
+
+    def _message_post_after_hook(self, message, msg_vals):
+        result = super()._message_post_after_hook(message, msg_vals)
+        if (
+            self.isp_lifecycle == "prospect"
+            and msg_vals.get("message_type") == "comment"
+            and not self.env.user.share
+        ):
+            self.sudo().isp_last_contact_date = fields.Date.context_today(self)
+        return result
+
+    def init(self):
+        super().init()
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS res_partner_isp_customer_number_company_uniq "
+                "ON res_partner (isp_customer_number, COALESCE(company_id, 0)) "
+                "WHERE isp_customer_number IS NOT NULL"
+            )
+        )
+
+    def _isp_log_merged_numbers(self, numbers):
+        self.ensure_one()
+        self.message_post(
+            body=Markup("%s <b>%s</b>")
+            % (self.env._("Merged customer numbers:"), ", ".join(numbers)),
+            subtype_xmlid="mail.mt_note",
+        )

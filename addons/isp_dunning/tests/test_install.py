@@ -1,0 +1,11 @@
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestInstall(TransactionCase):
+    def test_installed_with_dependencies(self):
+        modules = self.env["ir.module.module"].search([("name", "in", ["isp_dunning", "isp_sales"])])
+        self.assertEqual(
+            {module.name: module.state for module in modules},
+            dict.fromkeys(["isp_dunning", "isp_sales"], "installed"),
+        )

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Prepare a Debian/Ubuntu machine for the ISP addons: everything except Odoo itself.
+# Idempotent: a second run installs nothing and only makes sure PostgreSQL is up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+
+# Odoo first: without it nothing else makes sense.
+"$PYTHON" scripts/tasks.py check-odoo
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+else
+    echo "error: make setup installs Debian packages and needs root or sudo" >&2
+    exit 1
+fi
+
+# Debian packages: PostgreSQL, wkhtmltopdf (invoice PDFs), Chromium (portal tours),
+# fonts for the PDFs. Installed only when one is missing.
+packages=(postgresql postgresql-client wkhtmltopdf chromium fonts-dejavu-core)
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Python packages into the interpreter that imports odoo.
+if ! "$PYTHON" scripts/tasks.py check-requirements; then
+    echo "setup: installing Python packages from requirements.txt"
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+fi
+
+# PostgreSQL: start the local cluster when no server answers.
+if ! pg_isready -q; then
+    echo "setup: starting PostgreSQL"
+    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -n "$(pg_lsclusters -h 2>/dev/null)" ]; then
+        read -r version cluster _ < <(pg_lsclusters -h | head -n 1)
+        "${SUDO[@]}" pg_ctlcluster "$version" "$cluster" start
+    else
+        "${SUDO[@]}" service postgresql start
+    fi
+    for _ in $(seq 1 30); do pg_isready -q && break; sleep 1; done
+    pg_isready -q || { echo "error: PostgreSQL did not start" >&2; exit 1; }
+fi
+
+# A database role for the user who runs Odoo (Odoo refuses to run as 'postgres').
+role=$(id -un)
+if [ "$role" = "postgres" ]; then
+    echo "error: do not run Odoo as the 'postgres' user" >&2
+    exit 1
+fi
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+exists=$(as_postgres psql -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$role'")
+if [ "$exists" != "1" ]; then
+    echo "setup: creating PostgreSQL role $role"
+    as_postgres createuser --superuser "$role"
+fi
+
+echo "setup: ready ($("$PYTHON" scripts/tasks.py odoo-version), $(psql -d postgres -tAc 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, $(wkhtmltopdf --version | cut -d' ' -f2) wkhtmltopdf)"

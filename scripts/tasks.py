@@ -1,0 +1,359 @@
+"""Project tasks behind the Makefile: check, test, run, bench, lint.
+
+Runs with the interpreter that imports Odoo 18.0 (``python3`` or ``$PYTHON``).
+Nothing here installs or downloads Odoo: when it is missing the task stops
+with one line saying so.
+"""
+
+import argparse
+import configparser
+import importlib.metadata
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDONS = ["isp_customer", "isp_sales", "isp_dunning", "isp_payment_gateway"]
+DEMO_DB = "isp_demo"
+CONF = ROOT / "odoo.conf"
+LOG_DIR = ROOT / ".logs"
+DATA_DIR = ROOT / ".odoo-data"
+
+# 2026-11-22 12:00:00,123 4711 ERROR dbname odoo.addons.x: message
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) ")
+RESULT_LINE = re.compile(
+    r"odoo\.tests\.result: (?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests"
+)
+
+
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+# --- Odoo ------------------------------------------------------------------
+
+
+def odoo_module():
+    """Return the imported ``odoo`` package or stop with one clear line."""
+    try:
+        import odoo  # noqa: PLC0415
+        import odoo.release  # noqa: PLC0415
+    except ImportError:
+        fail(
+            f"Odoo 18.0 is not importable by {sys.executable}: install Odoo 18.0 Community "
+            "and make it importable (pip install it, or add its folder to PYTHONPATH), "
+            "or run make with PYTHON=/path/to/the/python/that/imports/odoo"
+        )
+    if odoo.release.version_info[0] != 18:
+        fail(
+            f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent}, "
+            "but these addons need Odoo 18.0"
+        )
+    return odoo
+
+
+def odoo_addons_paths(odoo):
+    """Addons folders of the installed Odoo, for git checkouts and packaged installs.
+
+    A git checkout keeps the standard addons in ``<checkout>/addons`` beside the
+    ``odoo`` package; a packaged install keeps them all in ``odoo/addons``.
+    """
+    package = Path(odoo.__file__).resolve().parent
+    paths = [package / "addons"]
+    sibling = package.parent / "addons"
+    if (sibling / "web" / "__manifest__.py").is_file():
+        paths.insert(0, sibling)
+    if not any((path / "account" / "__manifest__.py").is_file() for path in paths):
+        fail(f"the Odoo at {package} has no 'account' addon: a full Odoo 18.0 Community is needed")
+    return paths
+
+
+def test_addon_paths():
+    """Addons that live in tests/ (cross-addon scenarios)."""
+    tests = ROOT / "tests"
+    return sorted(p.parent for p in tests.glob("*/__manifest__.py"))
+
+
+def addons_path(odoo):
+    paths = [*odoo_addons_paths(odoo), ROOT / "addons"]
+    if test_addon_paths():
+        paths.append(ROOT / "tests")
+    extra = os.environ.get("EXTRA_ADDONS")
+    if extra:
+        paths.extend(Path(p) for p in extra.split(",") if p)
+    return ",".join(str(p) for p in paths)
+
+
+def odoo_command(odoo, *args):
+    return [
+        sys.executable,
+        "-m",
+        "odoo",
+        f"--config={CONF}",
+        f"--addons-path={addons_path(odoo)}",
+        f"--data-dir={DATA_DIR}",
+        *args,
+    ]
+
+
+def free_port(preferred):
+    for port in [preferred, *range(preferred + 1, preferred + 100)]:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    fail(f"no free TCP port near {preferred}")
+    return None
+
+
+def postgres_ready():
+    if shutil.which("pg_isready") is None:
+        return True  # remote or unusual setups: let Odoo report connection problems
+    return subprocess.run(["pg_isready", "-q"], check=False).returncode == 0
+
+
+def db_query(dbname, sql):
+    """One value from psql, or None when the database does not exist."""
+    result = subprocess.run(
+        ["psql", "-X", "-d", dbname, "-tAc", sql],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip()
+
+
+def drop_database(dbname):
+    subprocess.run(["dropdb", "--if-exists", dbname], check=False, env={**os.environ, "PGOPTIONS": "--client-min-messages=warning"})
+
+
+# --- tasks -----------------------------------------------------------------
+
+
+def task_check_odoo(_args):
+    odoo_addons_paths(odoo_module())
+
+
+def task_odoo_version(_args):
+    odoo = odoo_module()
+    print(f"Odoo {odoo.release.version}")
+
+
+def task_check_requirements(_args):
+    """Exit 0 when every package of requirements.txt is installed in a matching version."""
+    from packaging.requirements import Requirement  # noqa: PLC0415
+
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement = Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate():
+            continue
+        try:
+            version = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            sys.exit(1)
+        if requirement.specifier and version not in requirement.specifier:
+            sys.exit(1)
+
+
+def _stream_odoo(command, log_path):
+    """Run Odoo, keep its whole log in a file, show warnings and worse as they come.
+
+    Returns (exit code, ERROR/CRITICAL lines, test result dict or None).
+    """
+    bad_lines = []
+    result = None
+    show_continuation = False
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+        for line in process.stdout:
+            log.write(line)
+            match = LOG_LINE.match(line)
+            if match:
+                level = match["level"]
+                show_continuation = level in ("WARNING", "ERROR", "CRITICAL")
+                if level in ("ERROR", "CRITICAL"):
+                    bad_lines.append(line.rstrip())
+                found = RESULT_LINE.search(line)
+                if found:
+                    result = {key: int(value) for key, value in found.groupdict().items()}
+                if show_continuation or "odoo.tests.stats" in line:
+                    print(line, end="", flush=True)
+            elif show_continuation:
+                print(line, end="", flush=True)
+        process.wait()
+    return process.returncode, bad_lines, result
+
+
+def task_test(args):
+    odoo = odoo_module()
+    if not postgres_ready():
+        fail("PostgreSQL does not answer: run `make setup` first")
+    LOG_DIR.mkdir(exist_ok=True)
+    modules = ADDONS + [p.name for p in test_addon_paths()]
+    dbname = os.environ.get("TEST_DB") or f"isp_test_{os.getpid()}"
+    log_path = LOG_DIR / f"test-{dbname}.log"
+    tags = os.environ.get("TEST_TAGS") or ",".join(f"/{m}" for m in modules)
+    command = odoo_command(
+        odoo,
+        f"--database={dbname}",
+        f"--init={','.join(modules)}",
+        "--test-enable",
+        f"--test-tags={tags}",
+        "--stop-after-init",
+        "--workers=0",
+        "--max-cron-threads=0",
+        f"--http-port={free_port(8169)}",
+        "--log-level=info",
+    )
+    print(f"test: database {dbname}, modules {', '.join(modules)}; full log in {log_path.relative_to(ROOT)}")
+    started = time.monotonic()
+    drop_database(dbname)
+    try:
+        returncode, bad_lines, result = _stream_odoo(command, log_path)
+    finally:
+        if not os.environ.get("KEEP_DB"):
+            drop_database(dbname)
+    elapsed = time.monotonic() - started
+
+    if result is None:
+        print(f"test: Odoo exited with code {returncode} before reporting test results")
+        passed, failed = 0, 1
+    else:
+        failed = result["failed"] + result["errors"]
+        passed = result["run"] - failed
+    problems = []
+    if returncode:
+        problems.append(f"Odoo exited with code {returncode}")
+    if bad_lines:
+        problems.append(f"{len(bad_lines)} ERROR/CRITICAL log line(s):")
+        problems.extend(f"  {line}" for line in bad_lines[:50])
+    if result is not None and result["run"] == 0:
+        problems.append("no test ran")
+    print(f"test: finished in {elapsed:.0f} s")
+    for problem in problems:
+        print(f"test: {problem}")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if problems or failed else 0)
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def task_run(args):
+    odoo = odoo_module()
+    if not postgres_ready():
+        fail("PostgreSQL does not answer: run `make setup` first")
+    port = int(os.environ.get("HTTP_PORT", "8069"))
+    state = db_query(DEMO_DB, "SELECT state FROM ir_module_module WHERE name = 'isp_payment_gateway'")
+    if state != "installed":
+        print(f"run: creating database {DEMO_DB} with the ISP addons and demo data (once)")
+        LOG_DIR.mkdir(exist_ok=True)
+        started = time.monotonic()
+        command = odoo_command(
+            odoo,
+            f"--database={DEMO_DB}",
+            f"--init={','.join(ADDONS)}",
+            "--stop-after-init",
+            "--workers=0",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+            f"--http-port={free_port(8169)}",
+        )
+        returncode, bad_lines, _result = _stream_odoo(command, LOG_DIR / "run-init.log")
+        if returncode or bad_lines:
+            fail(f"could not create {DEMO_DB} (see .logs/run-init.log); drop it with `dropdb {DEMO_DB}` and retry")
+        print(f"run: database ready in {time.monotonic() - started:.0f} s")
+    print(
+        f"run: http://localhost:{port} database {DEMO_DB}\n"
+        "run: log in as admin/admin (administrator), manager/manager (ISP manager) or clerk/clerk (ISP user)"
+    )
+    command = odoo_command(odoo, f"--database={DEMO_DB}", f"--db-filter=^{DEMO_DB}$", f"--http-port={port}")
+    if args.check:
+        # Serve until the login page answers, then stop: used to verify the command.
+        process = subprocess.Popen(command, cwd=ROOT)  # noqa: S603
+        try:
+            for _ in range(120):
+                time.sleep(1)
+                if _answers(f"http://localhost:{port}/web/login"):
+                    print("run: server answers on /web/login")
+                    break
+            else:
+                fail("server did not answer on /web/login within 120 s")
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+        return
+    os.chdir(ROOT)
+    os.execv(command[0], command)
+
+
+def task_bench(_args):
+    odoo = odoo_module()
+    benchmarks = sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py"))
+    if not benchmarks:
+        print("bench: no benchmark yet under tests/benchmarks")
+        return
+    rc = 0
+    for bench in benchmarks:
+        rc |= subprocess.run([sys.executable, str(bench), addons_path(odoo)], cwd=ROOT, check=False).returncode
+    sys.exit(rc)
+
+
+def task_lint(_args):
+    targets = ["addons", "scripts", "tests"]
+    rc = subprocess.run([sys.executable, "-m", "ruff", "check", *targets], cwd=ROOT, check=False).returncode
+    rc |= subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", *targets], cwd=ROOT, check=False
+    ).returncode
+    addon_dirs = sorted(str(p.parent) for p in (ROOT / "addons").glob("*/__manifest__.py"))
+    rc |= subprocess.run(
+        [sys.executable, "-m", "pylint", "--rcfile", str(ROOT / ".pylintrc"), *addon_dirs],
+        cwd=ROOT,
+        check=False,
+    ).returncode
+    print("lint: clean" if rc == 0 else "lint: problems found")
+    sys.exit(1 if rc else 0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="task", required=True)
+    sub.add_parser("check-odoo").set_defaults(func=task_check_odoo)
+    sub.add_parser("odoo-version").set_defaults(func=task_odoo_version)
+    sub.add_parser("check-requirements").set_defaults(func=task_check_requirements)
+    sub.add_parser("test").set_defaults(func=task_test)
+    run = sub.add_parser("run")
+    run.add_argument("--check", action="store_true", help="start, wait for the login page, stop")
+    run.set_defaults(func=task_run)
+    sub.add_parser("bench").set_defaults(func=task_bench)
+    sub.add_parser("lint").set_defaults(func=task_lint)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
