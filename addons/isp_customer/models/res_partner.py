@@ -71,6 +71,7 @@ SEARCH_OPERATORS = {
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+    _rec_names_search = ["complete_name", "email", "ref", "vat", "company_registry", "isp_customer_number"]
 
     # Identity and lifecycle
     isp_customer_kind = fields.Selection(
@@ -101,9 +102,6 @@ class ResPartner(models.Model):
     isp_prospect_stage_id = fields.Many2one(
         "isp.prospect.stage",
         string="Prospect Stage",
-        compute="_compute_isp_prospect_stage_id",
-        store=True,
-        readonly=False,
         copy=False,
         index=True,
         tracking=True,
@@ -189,7 +187,7 @@ class ResPartner(models.Model):
     )
     isp_payment_count = fields.Integer(compute="_compute_isp_payment_count", string="Payments")
     isp_activity_count = fields.Integer(compute="_compute_isp_activity_count", string="Open Activities")
-    isp_is_manager = fields.Boolean(compute="_compute_isp_is_manager")
+    isp_is_manager = fields.Boolean(string="Is ISP Manager", compute="_compute_isp_is_manager")
 
     # ------------------------------------------------------------------
     # Computes
@@ -203,20 +201,17 @@ class ResPartner(models.Model):
             elif partner.isp_customer_kind not in ("company", "sole_proprietor"):
                 partner.isp_customer_kind = "company"
 
-    @api.depends("isp_lifecycle")
-    def _compute_isp_prospect_stage_id(self):
-        stages = self.env["isp.prospect.stage"].search([])
-        first = stages.filtered(lambda stage: not stage.is_won)[:1]
-        won = stages.filtered("is_won")[:1]
-        for partner in self:
-            if partner.isp_lifecycle == "prospect" and not partner.isp_prospect_stage_id:
-                partner.isp_prospect_stage_id = first
-            elif partner.isp_lifecycle == "customer" and partner.isp_prospect_stage_id and won:
-                partner.isp_prospect_stage_id = won
-
     @api.model
     def _read_group_isp_prospect_stage_ids(self, stages, domain):
         return stages.search([])
+
+    @api.model
+    def _isp_first_prospect_stage(self):
+        return self.env["isp.prospect.stage"].search([("is_won", "=", False)], limit=1)
+
+    @api.model
+    def _isp_won_prospect_stage(self):
+        return self.env["isp.prospect.stage"].search([("is_won", "=", True)], limit=1)
 
     def _isp_balances(self):
         """Open receivable and unapplied credit per commercial partner in the current company.
@@ -436,32 +431,41 @@ class ResPartner(models.Model):
             "isp_payment_method",
         ]
 
+    @api.model
+    def _isp_manager_standard_fields(self):
+        """Odoo's own billing-profile fields, reserved to ISP managers on ISP prospects and customers."""
+        candidates = ["property_product_pricelist", "property_payment_term_id", "property_account_position_id"]
+        return [fname for fname in candidates if fname in self._fields]
+
     def _isp_check_manager_fields(self, vals, defaults=None):
         """Refuse changes of class, quota and billing profile by users who are not ISP managers.
 
         Child contacts are skipped: they receive these fields from their commercial entity.
+        On create (``defaults`` given), values that differ from the defaults are refused.
         """
         if self.env.su or self.env.user.has_group("isp_customer.group_isp_manager"):
             return
-        protected = [fname for fname in self._isp_manager_fields() if fname in vals]
-        if not protected:
+        isp_fnames = [fname for fname in self._isp_manager_fields() if fname in vals]
+        standard_fnames = [fname for fname in self._isp_manager_standard_fields() if fname in vals]
+        if not isp_fnames and not standard_fnames:
             return
-        for fname in protected:
-            field = self._fields[fname]
-            new_value = field.convert_to_cache(vals[fname], self.browse())
-            if defaults is not None:
-                current_values = [field.convert_to_cache(defaults.get(fname), self.browse())]
-            else:
-                current_values = [
-                    field.convert_to_cache(partner[fname], partner)
-                    for partner in self
-                    if partner.commercial_partner_id == partner
-                ]
-            for current in current_values:
+        if defaults is not None:
+            checks = [(defaults, isp_fnames + (standard_fnames if vals.get("isp_lifecycle") else []))]
+        else:
+            checks = [
+                (partner, isp_fnames + (standard_fnames if partner.isp_lifecycle else []))
+                for partner in self
+                if partner.commercial_partner_id == partner
+            ]
+        for current, fnames in checks:
+            for fname in fnames:
+                field = self._fields[fname]
+                old_value = field.convert_to_cache(current.get(fname) if defaults is not None else current[fname], self)
+                new_value = field.convert_to_cache(vals[fname], self)
                 if field.type == "monetary":
-                    differs = float_compare(current or 0.0, new_value or 0.0, precision_digits=6) != 0
+                    differs = float_compare(old_value or 0.0, new_value or 0.0, precision_digits=6) != 0
                 else:
-                    differs = (current or False) != (new_value or False)
+                    differs = (old_value or False) != (new_value or False)
                 if differs:
                     raise AccessError(
                         self.env._(
@@ -472,7 +476,7 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        defaults = self.default_get(self._isp_manager_fields())
+        defaults = self.default_get(self._isp_manager_fields() + self._isp_manager_standard_fields())
         today = fields.Date.context_today(self)
         for vals in vals_list:
             if not vals.get("parent_id"):
@@ -480,6 +484,8 @@ class ResPartner(models.Model):
             self._isp_sync_company_type(vals)
             if vals.get("isp_lifecycle") and not vals.get("isp_registration_date"):
                 vals["isp_registration_date"] = today
+            if vals.get("isp_lifecycle") == "prospect" and not vals.get("isp_prospect_stage_id"):
+                vals["isp_prospect_stage_id"] = self._isp_first_prospect_stage().id
         self._isp_check_number_free(
             [(vals["isp_customer_number"], vals.get("company_id")) for vals in vals_list if vals.get("isp_customer_number")]
         )
@@ -507,6 +513,8 @@ class ResPartner(models.Model):
         result = super().write(vals)
         if vals.get("isp_lifecycle") in ("customer", "former"):
             self._isp_assign_customer_number()
+        if vals.get("isp_lifecycle") and "isp_prospect_stage_id" not in vals:
+            self._isp_sync_prospect_stage()
         if vals.get("isp_lifecycle") and "isp_registration_date" not in vals:
             self.filtered(lambda p: not p.isp_registration_date).isp_registration_date = (
                 fields.Date.context_today(self)
@@ -516,6 +524,17 @@ class ResPartner(models.Model):
             if stage.is_won:
                 self.filtered(lambda p: p.isp_lifecycle != "customer")._isp_make_customer()
         return result
+
+    def _isp_sync_prospect_stage(self):
+        """New prospects start in the first stage; converted prospects end in the won stage."""
+        new_prospects = self.filtered(lambda p: p.isp_lifecycle == "prospect" and not p.isp_prospect_stage_id)
+        if new_prospects:
+            new_prospects.isp_prospect_stage_id = self._isp_first_prospect_stage()
+        converted = self.filtered(
+            lambda p: p.isp_lifecycle == "customer" and p.isp_prospect_stage_id and not p.isp_prospect_stage_id.is_won
+        )
+        if converted:
+            converted.isp_prospect_stage_id = self._isp_won_prospect_stage()
 
     @api.model
     def _isp_sync_company_type(self, vals):

@@ -1,0 +1,105 @@
+from odoo.exceptions import AccessError
+from odoo.tests import Form, new_test_user, tagged
+
+from .common import IspCustomerCase
+
+
+@tagged("post_install", "-at_install")
+class TestAccess(IspCustomerCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer = cls._partner(name="Access Customer", is_company=True, isp_lifecycle="customer")
+        cls.other = cls._partner(name="Other Customer", is_company=True, isp_lifecycle="customer")
+        cls.portal_user = new_test_user(
+            cls.env, login="isp_portal", groups="base.group_portal", partner_id=cls.customer.id
+        )
+
+    def test_clerk_cannot_change_class_quota_or_billing_profile(self):
+        customer = self.customer.with_user(self.clerk)
+        refused = {
+            "isp_customer_class": "credited",
+            "isp_order_quota": 100.0,
+            "isp_reseller_period": "daily",
+            "isp_billing_interval": "yearly",
+            "isp_invoice_consolidation": "per_order",
+            "isp_invoice_delivery": "post",
+            "isp_payment_method": "sepa",
+            "property_payment_term_id": self.env.ref("account.account_payment_term_30days").id,
+        }
+        for fname, value in refused.items():
+            before = self.customer[fname]
+            with self.assertRaises(AccessError, msg=fname):
+                customer.write({fname: value})
+            self.assertFieldUnchanged(self.customer, fname, before)
+
+    def test_clerk_cannot_create_customer_with_another_class(self):
+        with self.assertRaises(AccessError):
+            self._partner(user=self.clerk, name="Sneaky", isp_customer_class="trusted", isp_order_quota=10.0)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Sneaky")]))
+
+    def test_clerk_edits_everything_else(self):
+        customer = self.customer.with_user(self.clerk)
+        customer.write(
+            {
+                "isp_attitude": "difficult",
+                "isp_verified_phone": "+49 30 1234567",
+                "isp_registration_ip": "198.51.100.4",
+                "isp_customer_class": "new",  # unchanged value: allowed
+            }
+        )
+        self.assertEqual(self.customer.isp_attitude, "difficult")
+        self.assertFalse(customer.isp_is_manager)
+
+    def test_manager_sets_class_quota_and_billing_profile(self):
+        with Form(self.customer.with_user(self.manager)) as form:
+            self.assertTrue(form.isp_is_manager)
+            form.isp_customer_class = "reseller"
+            form.isp_order_quota = 5000.0
+            form.isp_reseller_period = "monthly"
+            form.isp_billing_interval = "quarterly"
+            form.isp_invoice_consolidation = "per_order"
+            form.isp_invoice_delivery = "email_post"
+            form.isp_payment_method = "sepa"
+        self.assertEqual(self.customer.isp_customer_class, "reseller")
+        self.assertEqual(self.customer.isp_order_quota, 5000.0)
+        self.assertEqual(self.customer.isp_payment_method, "sepa")
+
+    def test_clerk_form_shows_billing_profile_read_only(self):
+        with Form(self.customer.with_user(self.clerk)) as form:
+            self.assertFalse(form.isp_is_manager)
+            with self.assertRaises(AssertionError):
+                form.isp_customer_class = "trusted"
+            form.isp_attitude = "excellent"
+        self.assertEqual(self.customer.isp_attitude, "excellent")
+
+    def test_only_managers_edit_stages(self):
+        stage = self.stage_first.with_user(self.clerk)
+        self.assertTrue(stage.name)
+        with self.assertRaises(AccessError):
+            stage.write({"name": "Renamed"})
+        with self.assertRaises(AccessError):
+            self.env["isp.prospect.stage"].with_user(self.clerk).create({"name": "New stage"})
+        self.stage_first.with_user(self.manager).write({"sequence": 5})
+
+    def test_portal_user_sees_only_own_commercial_entity(self):
+        partners = self.env["res.partner"].with_user(self.portal_user).search([("isp_lifecycle", "=", "customer")])
+        self.assertEqual(partners, self.customer)
+        with self.assertRaises(AccessError):
+            self.other.with_user(self.portal_user).read(["isp_customer_number"])
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.portal_user).write({"isp_customer_class": "trusted"})
+        with self.assertRaises(AccessError):
+            self.env["isp.credit.topup"].with_user(self.portal_user).create({"partner_id": self.customer.id})
+
+    def test_internal_user_without_isp_group_cannot_top_up(self):
+        employee = new_test_user(self.env, login="plain_employee", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            self.env["isp.credit.topup"].with_user(employee).create({"partner_id": self.customer.id, "amount": 5})
+
+    def test_partners_of_other_companies_hidden(self):
+        company_b = self.env["res.company"].create({"name": "ISP Branch B"})
+        hidden = self._partner(name="Branch B Customer", company_id=company_b.id, isp_lifecycle="customer")
+        visible = self.env["res.partner"].with_user(self.clerk).search([("isp_lifecycle", "=", "customer")])
+        self.assertIn(self.customer, visible)
+        self.assertNotIn(hidden, visible)
