@@ -26,5 +26,4 @@
         "demo/res_partner_demo.xml",
     ],
     "application": True,
-    "installable": True,
 }

@@ -10,5 +10,4 @@
     "data": [
         "security/ir.model.access.csv",
     ],
-    "installable": True,
 }

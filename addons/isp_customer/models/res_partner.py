@@ -203,7 +203,8 @@ class ResPartner(models.Model):
 
     @api.model
     def _read_group_isp_prospect_stage_ids(self, stages, domain):
-        return stages.search([])
+        # The pipeline shows every stage, also empty ones; there are only a handful.
+        return stages.search([])  # pylint: disable=no-search-all
 
     @api.model
     def _isp_first_prospect_stage(self):
@@ -285,9 +286,7 @@ class ResPartner(models.Model):
         )
         balances = candidates._isp_balances() if candidates else {}
         over = [
-            partner.id
-            for partner in candidates
-            if partner._isp_is_over_quota(balances.get(partner.id, (0.0, 0.0))[0])
+            partner.id for partner in candidates if partner._isp_is_over_quota(balances.get(partner.id, (0.0, 0.0))[0])
         ]
         positive = (operator == "=") == value
         return [("commercial_partner_id", "in" if positive else "not in", over)]
@@ -324,9 +323,7 @@ class ResPartner(models.Model):
         counts = {}
         if self.commercial_partner_id.filtered("id"):
             groups = self.env["mail.activity"]._read_group(self._isp_activity_domain(), ["res_id"], ["__count"])
-            counts = self._isp_count_by_commercial_partner(
-                (self.browse(res_id), count) for res_id, count in groups
-            )
+            counts = self._isp_count_by_commercial_partner((self.browse(res_id), count) for res_id, count in groups)
         for partner in self:
             partner.isp_activity_count = counts.get(partner.commercial_partner_id.id, 0)
 
@@ -487,7 +484,11 @@ class ResPartner(models.Model):
             if vals.get("isp_lifecycle") == "prospect" and not vals.get("isp_prospect_stage_id"):
                 vals["isp_prospect_stage_id"] = self._isp_first_prospect_stage().id
         self._isp_check_number_free(
-            [(vals["isp_customer_number"], vals.get("company_id")) for vals in vals_list if vals.get("isp_customer_number")]
+            [
+                (vals["isp_customer_number"], vals.get("company_id"))
+                for vals in vals_list
+                if vals.get("isp_customer_number")
+            ]
         )
         partners = super().create(vals_list)
         partners.filtered(lambda p: p.isp_lifecycle in ("customer", "former"))._isp_assign_customer_number()
@@ -516,9 +517,7 @@ class ResPartner(models.Model):
         if vals.get("isp_lifecycle") and "isp_prospect_stage_id" not in vals:
             self._isp_sync_prospect_stage()
         if vals.get("isp_lifecycle") and "isp_registration_date" not in vals:
-            self.filtered(lambda p: not p.isp_registration_date).isp_registration_date = (
-                fields.Date.context_today(self)
-            )
+            self.filtered(lambda p: not p.isp_registration_date).isp_registration_date = fields.Date.context_today(self)
         if vals.get("isp_prospect_stage_id"):
             stage = self.env["isp.prospect.stage"].browse(vals["isp_prospect_stage_id"])
             if stage.is_won:
@@ -635,24 +634,24 @@ class ResPartner(models.Model):
                 )
             # Skip numbers that were entered by hand (e.g. imported from an old system).
             number = sequence.with_company(company)._next()
-            while self.with_context(active_test=False).sudo().search_count(
-                [("isp_customer_number", "=", number), ("company_id", "=", partner.company_id.id)], limit=1
+            while (
+                self.with_context(active_test=False)
+                .sudo()
+                .search_count(
+                    [("isp_customer_number", "=", number), ("company_id", "=", partner.company_id.id)], limit=1
+                )
             ):
                 number = sequence.with_company(company)._next()
             partner.isp_customer_number = number
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
-        if (
-            self.isp_lifecycle == "prospect"
-            and msg_vals.get("message_type") == "comment"
-            and not self.env.user.share
-        ):
+        if self.isp_lifecycle == "prospect" and msg_vals.get("message_type") == "comment" and not self.env.user.share:
             self.sudo().isp_last_contact_date = fields.Date.context_today(self)
         return result
 
     def init(self):
-        super().init()
+        result = super().init()
         self.env.cr.execute(
             SQL(
                 "CREATE UNIQUE INDEX IF NOT EXISTS res_partner_isp_customer_number_company_uniq "
@@ -660,11 +659,11 @@ class ResPartner(models.Model):
                 "WHERE isp_customer_number IS NOT NULL"
             )
         )
+        return result
 
     def _isp_log_merged_numbers(self, numbers):
         self.ensure_one()
         self.message_post(
-            body=Markup("%s <b>%s</b>")
-            % (self.env._("Merged customer numbers:"), ", ".join(numbers)),
+            body=Markup("%s <b>%s</b>") % (self.env._("Merged customer numbers:"), ", ".join(numbers)),
             subtype_xmlid="mail.mt_note",
         )

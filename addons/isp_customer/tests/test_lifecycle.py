@@ -41,8 +41,9 @@ class TestProspectPipeline(IspCustomerCase):
         self.assertEqual(tracked[:1].new_value_char, mailed.name)
 
         # A progress comment is the last contact.
-        prospect.with_user(self.clerk).message_post(body="Called, sends the signed offer next week.",
-                                                     message_type="comment", subtype_xmlid="mail.mt_note")
+        prospect.with_user(self.clerk).message_post(
+            body="Called, sends the signed offer next week.", message_type="comment", subtype_xmlid="mail.mt_note"
+        )
         self.assertEqual(prospect.isp_last_contact_date, today)
 
         # Moving to the won stage converts.
@@ -58,8 +59,10 @@ class TestProspectPipeline(IspCustomerCase):
 
     def test_pipeline_groups_all_stages(self):
         self._partner(isp_lifecycle="prospect")
-        groups = self.env["res.partner"].with_user(self.clerk).read_group(
-            [("isp_lifecycle", "=", "prospect")], ["isp_prospect_stage_id"], ["isp_prospect_stage_id"]
+        groups = (
+            self.env["res.partner"]
+            .with_user(self.clerk)
+            .read_group([("isp_lifecycle", "=", "prospect")], ["isp_prospect_stage_id"], ["isp_prospect_stage_id"])
         )
         self.assertEqual(len(groups), len(self.stages))
 
@@ -92,7 +95,9 @@ class TestFirstInvoiceMakesCustomer(IspAccountCase):
         self.assertEqual(former.isp_customer_number, number)
 
     def test_invoice_to_contact_converts_its_company(self):
-        company = self.env["res.partner"].create({"name": "Parent GmbH", "is_company": True, "isp_lifecycle": "prospect"})
+        company = self.env["res.partner"].create(
+            {"name": "Parent GmbH", "is_company": True, "isp_lifecycle": "prospect"}
+        )
         contact = self.env["res.partner"].create({"name": "Buyer", "parent_id": company.id})
         self._invoice(contact, 50.0)
         self.assertEqual(company.isp_lifecycle, "customer")

@@ -14,7 +14,9 @@ class TestMassMessage(IspCustomerCase):
         values = {"isp_lifecycle": "customer", "category_id": [(6, 0, cls.tag.ids)]}
         cls.german = cls._partner(name="Deutsch GmbH", email="de@example.com", lang="de_DE", **values)
         cls.english = cls._partner(name="English Ltd", email="en@example.com", lang="en_US", **values)
-        cls.untagged = cls._partner(name="No Newsletter", email="no@example.com", lang="de_DE", isp_lifecycle="customer")
+        cls.untagged = cls._partner(
+            name="No Newsletter", email="no@example.com", lang="de_DE", isp_lifecycle="customer"
+        )
         cls.template = cls.env.ref("isp_customer.mail_template_isp_customer_notice")
 
     def _send(self, domain):

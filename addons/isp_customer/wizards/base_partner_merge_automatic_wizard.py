@@ -19,7 +19,7 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
             numbered.with_context(isp_merge=True).sudo().write({"isp_customer_number": False})
             if not dst_partner.isp_customer_number:
                 adopted = numbers[0]
-        super()._update_values(src_partners, dst_partner)
+        result = super()._update_values(src_partners, dst_partner)
         dst_values = {
             fname: dst_partner._fields[fname].convert_to_write(value, dst_partner) for fname, value in kept.items()
         }
@@ -28,3 +28,4 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         dst_partner.with_context(isp_merge=True).sudo().write(dst_values)
         if numbers:
             dst_partner._isp_log_merged_numbers(numbers)
+        return result

@@ -11,7 +11,6 @@ class IspCreditTopup(models.TransientModel):
     company_currency_id = fields.Many2one(related="company_id.currency_id")
     journal_id = fields.Many2one(
         "account.journal",
-        string="Journal",
         required=True,
         check_company=True,
         domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', company_id)]",
