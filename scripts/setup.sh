@@ -28,8 +28,15 @@ for pkg in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    apt_log=$(mktemp)
+    if ! { "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+        && "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; \
+        } >"$apt_log" 2>&1; then
+        tail -n 30 "$apt_log" >&2
+        echo "error: apt-get could not install ${missing[*]} (full output in $apt_log)" >&2
+        exit 1
+    fi
+    rm -f "$apt_log"
 fi
 
 # Python packages into the interpreter that imports odoo.

@@ -21,6 +21,11 @@
         "wizards/isp_credit_topup_views.xml",
         "views/isp_customer_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "isp_customer/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/res_users_demo.xml",
         "demo/res_partner_demo.xml",

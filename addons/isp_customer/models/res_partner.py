@@ -106,6 +106,7 @@ class ResPartner(models.Model):
         index=True,
         tracking=True,
         ondelete="restrict",
+        default=lambda self: self._default_isp_prospect_stage_id(),
         group_expand="_read_group_isp_prospect_stage_ids",
     )
     isp_last_contact_date = fields.Date(
@@ -200,6 +201,12 @@ class ResPartner(models.Model):
                 partner.isp_customer_kind = "individual"
             elif partner.isp_customer_kind not in ("company", "sole_proprietor"):
                 partner.isp_customer_kind = "company"
+
+    @api.model
+    def _default_isp_prospect_stage_id(self):
+        if self.env.context.get("default_isp_lifecycle") == "prospect":
+            return self._isp_first_prospect_stage()
+        return self.env["isp.prospect.stage"]
 
     @api.model
     def _read_group_isp_prospect_stage_ids(self, stages, domain):

@@ -8,3 +8,4 @@ from . import (
     test_mass_message,
     test_merge,
 )
+from . import test_ui
