@@ -16,7 +16,8 @@ class TestBackOfficeUi(IspTestMixin, HttpCase):
         self.assertEqual(customer.isp_lifecycle, "customer")
         self.assertTrue(customer.isp_customer_number)
         self.assertIn(
-            "Will call us", customer.message_ids.tracking_value_ids.mapped("new_value_char"),
+            "Will call us",
+            customer.message_ids.tracking_value_ids.mapped("new_value_char"),
         )
 
     def test_manager_sets_class_quota_and_billing_profile(self):
