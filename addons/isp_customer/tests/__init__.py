@@ -1,11 +1,9 @@
-from . import (
-    test_access,
-    test_credit,
-    test_customer_class,
-    test_customer_kind,
-    test_customer_number,
-    test_lifecycle,
-    test_mass_message,
-    test_merge,
-)
+from . import test_customer_number
+from . import test_customer_kind
+from . import test_lifecycle
+from . import test_customer_class
+from . import test_access
+from . import test_credit
+from . import test_merge
+from . import test_mass_message
 from . import test_ui
