@@ -1,1 +1,5 @@
-from . import account_move, isp_prospect_stage, res_company, res_config_settings, res_partner
+from . import isp_prospect_stage
+from . import res_company
+from . import res_config_settings
+from . import res_partner
+from . import account_move
