@@ -1,1 +1,2 @@
-from . import base_partner_merge_automatic_wizard, isp_credit_topup
+from . import base_partner_merge_automatic_wizard
+from . import isp_credit_topup
