@@ -27,6 +27,11 @@ DATA_DIR = ROOT / ".odoo-data"
 
 # 2026-11-22 12:00:00,123 4711 ERROR dbname odoo.addons.x: message
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) ")
+# Warnings that mean an addon did not load as it should: they fail a run like errors.
+FATAL_WARNINGS = re.compile(
+    r"demo data failed to install|Some modules are not loaded|invalid module names|"
+    r"Some modules have inconsistent states|not installable, skipped"
+)
 RESULT_LINE = re.compile(
     r"odoo\.tests\.result: (?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<run>\d+) tests"
 )
@@ -188,7 +193,7 @@ def _stream_odoo(command, log_path):
             if match:
                 level = match["level"]
                 show_continuation = level in ("WARNING", "ERROR", "CRITICAL")
-                if level in ("ERROR", "CRITICAL"):
+                if level in ("ERROR", "CRITICAL") or (level == "WARNING" and FATAL_WARNINGS.search(line)):
                     bad_lines.append(line.rstrip())
                 found = RESULT_LINE.search(line)
                 if found:
@@ -261,6 +266,17 @@ def _answers(url):
         return False
 
 
+def task_create_db(args):
+    """Create a database the way Odoo's database manager does: company country set
+    before accounting is installed, so that the matching chart of accounts is used."""
+    odoo = odoo_module()
+    odoo.tools.config.parse_config(
+        [f"--config={CONF}", f"--addons-path={addons_path(odoo)}", f"--data-dir={DATA_DIR}", "--log-level=warn"],
+        setup_logging=True,
+    )
+    odoo.service.db.exp_create_database(args.name, True, "en_US", "admin", "admin", args.country)
+
+
 def task_run(args):
     odoo = odoo_module()
     if not postgres_ready():
@@ -271,19 +287,32 @@ def task_run(args):
         print(f"run: creating database {DEMO_DB} with the ISP addons and demo data (once)")
         LOG_DIR.mkdir(exist_ok=True)
         started = time.monotonic()
-        command = odoo_command(
-            odoo,
-            f"--database={DEMO_DB}",
-            f"--init={','.join(ADDONS)}",
-            "--stop-after-init",
-            "--workers=0",
-            "--max-cron-threads=0",
-            "--log-level=warn",
-            f"--http-port={free_port(8169)}",
-        )
-        returncode, bad_lines, _result = _stream_odoo(command, LOG_DIR / "run-init.log")
-        if returncode or bad_lines:
-            fail(f"could not create {DEMO_DB} (see .logs/run-init.log); drop it with `dropdb {DEMO_DB}` and retry")
+        if state is None:
+            # A German provider: German company, chart of accounts (SKR03) and EUR.
+            subprocess.run([sys.executable, __file__, "create-db", DEMO_DB, "--country=DE"], cwd=ROOT, check=True)
+        init_steps = [
+            # Accounting with its localisation first, so that the addons' demo invoices find journals.
+            "account",
+            ",".join(ADDONS),
+        ]
+        for step, modules in enumerate(init_steps, 1):
+            command = odoo_command(
+                odoo,
+                f"--database={DEMO_DB}",
+                f"--init={modules}",
+                "--stop-after-init",
+                "--workers=0",
+                "--max-cron-threads=0",
+                "--log-level=warn",
+                f"--http-port={free_port(8169)}",
+            )
+            log_path = LOG_DIR / f"run-init-{step}.log"
+            returncode, bad_lines, _result = _stream_odoo(command, log_path)
+            if returncode or bad_lines:
+                fail(
+                    f"could not create {DEMO_DB} (see {log_path.relative_to(ROOT)}); "
+                    f"drop it with `dropdb {DEMO_DB}` and retry"
+                )
         print(f"run: database ready in {time.monotonic() - started:.0f} s")
     print(
         f"run: http://localhost:{port} database {DEMO_DB}\n"
@@ -353,6 +382,10 @@ def main():
     sub.add_parser("odoo-version").set_defaults(func=task_odoo_version)
     sub.add_parser("check-requirements").set_defaults(func=task_check_requirements)
     sub.add_parser("test").set_defaults(func=task_test)
+    create_db = sub.add_parser("create-db")
+    create_db.add_argument("name")
+    create_db.add_argument("--country", default=None)
+    create_db.set_defaults(func=task_create_db)
     run = sub.add_parser("run")
     run.add_argument("--check", action="store_true", help="start, wait for the login page, stop")
     run.set_defaults(func=task_run)

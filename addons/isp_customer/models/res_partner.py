@@ -106,24 +106,25 @@ class ResPartner(models.Model):
         index=True,
         tracking=True,
         ondelete="restrict",
-        default=lambda self: self._default_isp_prospect_stage_id(),
         group_expand="_read_group_isp_prospect_stage_ids",
     )
     isp_last_contact_date = fields.Date(
         string="Last Contact",
         copy=False,
         help="Set automatically when a note or message is logged on a prospect.",
+        groups="base.group_user",
     )
     team_id = fields.Many2one("crm.team", string="Sales Team", tracking=True)
     isp_registration_date = fields.Date(string="Registration Date", copy=False)
-    isp_registration_ip = fields.Char(string="Registration IP", copy=False)
-    isp_verified_phone = fields.Char(string="Verified Phone", copy=False)
+    isp_registration_ip = fields.Char(string="Registration IP", copy=False, groups="base.group_user")
+    isp_verified_phone = fields.Char(string="Verified Phone", copy=False, groups="base.group_user")
     isp_attitude = fields.Selection(
         ATTITUDES,
         string="Attitude",
         default="normal",
         tracking=True,
         help="Your own assessment of how easy it is to work with this customer.",
+        groups="base.group_user",
     )
 
     # Customer class
@@ -172,6 +173,7 @@ class ResPartner(models.Model):
         compute="_compute_isp_balances",
         search="_search_isp_credit_balance",
         help="Payments received and not yet applied to an invoice (unreconciled credit on receivable accounts).",
+        groups="account.group_account_invoice,account.group_account_readonly",
     )
     isp_receivable_outstanding = fields.Monetary(
         string="Outstanding Receivables",
@@ -179,12 +181,14 @@ class ResPartner(models.Model):
         compute="_compute_isp_balances",
         search="_search_isp_receivable_outstanding",
         help="Open amounts of posted invoices and other debits on receivable accounts.",
+        groups="account.group_account_invoice,account.group_account_readonly",
     )
     isp_over_quota = fields.Boolean(
         string="Over Quota",
         compute="_compute_isp_balances",
         search="_search_isp_over_quota",
         help="A trusted client or reseller whose outstanding receivables exceed the order quota.",
+        groups="account.group_account_invoice,account.group_account_readonly",
     )
     isp_payment_count = fields.Integer(compute="_compute_isp_payment_count", string="Payments")
     isp_activity_count = fields.Integer(compute="_compute_isp_activity_count", string="Open Activities")
@@ -201,12 +205,6 @@ class ResPartner(models.Model):
                 partner.isp_customer_kind = "individual"
             elif partner.isp_customer_kind not in ("company", "sole_proprietor"):
                 partner.isp_customer_kind = "company"
-
-    @api.model
-    def _default_isp_prospect_stage_id(self):
-        if self.env.context.get("default_isp_lifecycle") == "prospect":
-            return self._isp_first_prospect_stage()
-        return self.env["isp.prospect.stage"]
 
     @api.model
     def _read_group_isp_prospect_stage_ids(self, stages, domain):
@@ -356,25 +354,33 @@ class ResPartner(models.Model):
                     )
                 )
 
-    def _isp_check_number_free(self, numbers):
+    @api.model
+    def _isp_check_number_free(self, numbers, exclude_ids=()):
         """Refuse customer numbers that another partner of the same company already has.
 
-        :param numbers: list of (number, company id or False) about to be written on ``self``
+        :param numbers: list of (number, company id or False) about to be written
+        :param exclude_ids: partners that are being written (their own numbers do not count)
         """
-        seen = set()
-        for number, company_id in numbers:
-            key = (number, company_id or False)
-            taken = key in seen or self.with_context(active_test=False).sudo().search_count(
+        if not numbers:
+            return
+        keys = [(number, company_id or False) for number, company_id in numbers]
+        taken = {
+            (number, company.id or False)
+            for number, company in self.with_context(active_test=False)
+            .sudo()
+            ._read_group(
                 [
-                    ("isp_customer_number", "=", number),
-                    ("company_id", "=", company_id or False),
-                    ("id", "not in", self.ids),
+                    ("isp_customer_number", "in", [number for number, _company in keys]),
+                    ("id", "not in", list(exclude_ids)),
                 ],
-                limit=1,
+                ["isp_customer_number", "company_id"],
             )
-            if taken:
+        }
+        seen = set()
+        for key in keys:
+            if key in taken or key in seen:
                 raise ValidationError(
-                    self.env._("Customer Number %(number)s is already used by another partner.", number=number)
+                    self.env._("Customer Number %(number)s is already used by another partner.", number=key[0])
                 )
             seen.add(key)
 
@@ -441,31 +447,60 @@ class ResPartner(models.Model):
         candidates = ["property_product_pricelist", "property_payment_term_id", "property_account_position_id"]
         return [fname for fname in candidates if fname in self._fields]
 
-    def _isp_check_manager_fields(self, vals, defaults=None):
-        """Refuse changes of class, quota and billing profile by users who are not ISP managers.
+    def _isp_is_manager_or_system(self):
+        return self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")
 
-        Child contacts are skipped: they receive these fields from their commercial entity.
-        On create (``defaults`` given), values that differ from the defaults are refused.
+    def _isp_protected_snapshot(self):
+        """Values of the manager-only fields, to compare with after a write."""
+        fnames = self._isp_manager_fields() + self._isp_manager_standard_fields()
+        return {
+            partner.id: {fname: partner._fields[fname].convert_to_cache(partner[fname], partner) for fname in fnames}
+            | {"isp_lifecycle": partner.isp_lifecycle}
+            for partner in self
+        }
+
+    @api.model
+    def _isp_code_defaults(self):
+        """What a partner gets for the manager-only fields when nobody chooses a value.
+
+        Code defaults for the ISP fields; for Odoo's own fields the defaults without the
+        ``default_*`` keys of the context, which the caller controls.
         """
-        if self.env.su or self.env.user.has_group("isp_customer.group_isp_manager"):
+        defaults = {}
+        for fname in self._isp_manager_fields():
+            field = self._fields[fname]
+            defaults[fname] = field.convert_to_cache(field.default(self) if field.default else False, self)
+        standard = self._isp_manager_standard_fields()
+        clean_env = self.with_context(
+            {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
+        )
+        for fname, value in clean_env.default_get(standard).items():
+            defaults[fname] = self._fields[fname].convert_to_cache(value, self)
+        for fname in standard:
+            defaults.setdefault(fname, False)
+        return defaults
+
+    def _isp_check_manager_fields(self, before):
+        """Refuse changes of class, quota and billing profile made by users who are not ISP managers.
+
+        Runs after create/write, on the partners that are commercial entities now
+        (child contacts only mirror their company's values).
+
+        :param before: ``{partner id: {field: value}}`` before a write, or ``None`` after a create
+            (then the values must be the defaults)
+        """
+        if self._isp_is_manager_or_system():
             return
-        isp_fnames = [fname for fname in self._isp_manager_fields() if fname in vals]
-        standard_fnames = [fname for fname in self._isp_manager_standard_fields() if fname in vals]
-        if not isp_fnames and not standard_fnames:
-            return
-        if defaults is not None:
-            checks = [(defaults, isp_fnames + (standard_fnames if vals.get("isp_lifecycle") else []))]
-        else:
-            checks = [
-                (partner, isp_fnames + (standard_fnames if partner.isp_lifecycle else []))
-                for partner in self
-                if partner.commercial_partner_id == partner
-            ]
-        for current, fnames in checks:
+        defaults = self._isp_code_defaults() if before is None else None
+        for partner in self.filtered(lambda p: p.commercial_partner_id == p):
+            old_values = defaults if before is None else before[partner.id]
+            fnames = list(self._isp_manager_fields())
+            if partner.isp_lifecycle or (before is not None and old_values.get("isp_lifecycle")):
+                fnames += self._isp_manager_standard_fields()
             for fname in fnames:
                 field = self._fields[fname]
-                old_value = field.convert_to_cache(current.get(fname) if defaults is not None else current[fname], self)
-                new_value = field.convert_to_cache(vals[fname], self)
+                old_value = old_values[fname]
+                new_value = field.convert_to_cache(partner[fname], partner)
                 if field.type == "monetary":
                     differs = float_compare(old_value or 0.0, new_value or 0.0, precision_digits=6) != 0
                 else:
@@ -478,47 +513,59 @@ class ResPartner(models.Model):
                         )
                     )
 
+    @api.model
+    def default_get(self, fields_list):
+        """New partners from the Customers and Prospects menus start as companies in that lifecycle.
+
+        Read from a key of its own (not ``default_isp_lifecycle``) so that contacts created
+        inside such a partner do not inherit it.
+        """
+        defaults = super().default_get(fields_list)
+        lifecycle = self.env.context.get("isp_new_partner_lifecycle")
+        if lifecycle and "default_parent_id" not in self.env.context:
+            context = self.env.context
+            if "isp_lifecycle" in fields_list and "default_isp_lifecycle" not in context:
+                defaults["isp_lifecycle"] = lifecycle
+            if "is_company" in fields_list and "default_is_company" not in context:
+                defaults["is_company"] = True
+            if lifecycle == "prospect" and "isp_prospect_stage_id" in fields_list:
+                defaults.setdefault("isp_prospect_stage_id", self._isp_first_prospect_stage().id)
+        return defaults
+
     @api.model_create_multi
     def create(self, vals_list):
-        defaults = self.default_get(self._isp_manager_fields() + self._isp_manager_standard_fields())
         today = fields.Date.context_today(self)
         for vals in vals_list:
-            if not vals.get("parent_id"):
-                self._isp_check_manager_fields(vals, defaults=defaults)
             self._isp_sync_company_type(vals)
+            if vals.get("parent_id") and "is_company" not in vals and "isp_new_partner_lifecycle" in self.env.context:
+                # Contacts saved together with a new customer: not a company like their parent.
+                vals["is_company"] = False
+            if vals.get("parent_id") and not vals.get("is_company"):
+                # Contacts of a customer are no customers of their own.
+                vals["isp_lifecycle"] = False
             if vals.get("isp_lifecycle") and not vals.get("isp_registration_date"):
                 vals["isp_registration_date"] = today
             if vals.get("isp_lifecycle") == "prospect" and not vals.get("isp_prospect_stage_id"):
                 vals["isp_prospect_stage_id"] = self._isp_first_prospect_stage().id
         self._isp_check_number_free(
             [
-                (vals["isp_customer_number"], vals.get("company_id"))
+                (vals["isp_customer_number"], vals.get("company_id") or False)
                 for vals in vals_list
                 if vals.get("isp_customer_number")
             ]
         )
         partners = super().create(vals_list)
+        partners._isp_check_manager_fields(before=None)
         partners.filtered(lambda p: p.isp_lifecycle in ("customer", "former"))._isp_assign_customer_number()
         return partners
 
     def write(self, vals):
-        self._isp_check_manager_fields(vals)
         self._isp_sync_company_type(vals)
-        if vals.get("isp_customer_number") is not None and not self.env.context.get("isp_merge"):
-            for partner in self:
-                if partner.isp_customer_number and partner.isp_customer_number != vals["isp_customer_number"]:
-                    raise UserError(
-                        self.env._(
-                            "Customer Number %(number)s of %(partner)s is permanent and cannot be changed.",
-                            number=partner.isp_customer_number,
-                            partner=partner.display_name,
-                        )
-                    )
-            if vals["isp_customer_number"]:
-                self._isp_check_number_free(
-                    [(vals["isp_customer_number"], vals.get("company_id", p.company_id.id)) for p in self]
-                )
+        self._isp_check_number_change(vals)
+        before = None if self._isp_is_manager_or_system() else self._isp_protected_snapshot()
         result = super().write(vals)
+        if before is not None:
+            self._isp_check_manager_fields(before)
         if vals.get("isp_lifecycle") in ("customer", "former"):
             self._isp_assign_customer_number()
         if vals.get("isp_lifecycle") and "isp_prospect_stage_id" not in vals:
@@ -530,6 +577,38 @@ class ResPartner(models.Model):
             if stage.is_won:
                 self.filtered(lambda p: p.isp_lifecycle != "customer")._isp_make_customer()
         return result
+
+    def _isp_check_number_change(self, vals):
+        """Customer numbers are permanent; a customer keeps its lifecycle once it has one."""
+        merging = self.env.su and self.env.context.get("isp_merge")
+        numbered = self.filtered("isp_customer_number")
+        if "isp_customer_number" in vals and not merging:
+            for partner in numbered:
+                if partner.isp_customer_number != vals["isp_customer_number"]:
+                    raise ValidationError(
+                        self.env._(
+                            "Customer Number %(number)s of %(partner)s is permanent and cannot be changed.",
+                            number=partner.isp_customer_number,
+                            partner=partner.display_name,
+                        )
+                    )
+        if "isp_lifecycle" in vals and not vals["isp_lifecycle"] and numbered and not merging:
+            raise ValidationError(
+                self.env._(
+                    "Lifecycle of %(partner)s: a partner with a customer number stays a customer or former customer.",
+                    partner=numbered[0].display_name,
+                )
+            )
+        number = vals.get("isp_customer_number")
+        if number or ("company_id" in vals and numbered):
+            targets = self if number else numbered
+            self._isp_check_number_free(
+                [
+                    (number or partner.isp_customer_number, vals.get("company_id", partner.company_id.id) or False)
+                    for partner in targets
+                ],
+                exclude_ids=targets.ids,
+            )
 
     def _isp_sync_prospect_stage(self):
         """New prospects start in the first stage; converted prospects end in the won stage."""
@@ -632,24 +711,47 @@ class ResPartner(models.Model):
     def _isp_assign_customer_number(self):
         """Give a customer number to the partners that have none, from their company's sequence."""
         partners = self.filtered(lambda p: not p.isp_customer_number and p.commercial_partner_id == p)
-        for partner in partners:
-            company = partner.company_id or self.env.company
-            sequence = company._isp_customer_sequence()
+        for company, company_partners in partners.grouped(lambda p: p.company_id).items():
+            sequence_company = company or self.env.company
+            sequence = sequence_company._isp_customer_sequence()
             if not sequence:
                 raise UserError(
-                    self.env._("No customer number sequence is configured for %(company)s.", company=company.name)
+                    self.env._(
+                        "No customer number sequence is configured for %(company)s.", company=sequence_company.name
+                    )
                 )
+            sequence = sequence.with_company(sequence_company)
+            numbers = [sequence._next() for _partner in company_partners]
             # Skip numbers that were entered by hand (e.g. imported from an old system).
-            number = sequence.with_company(company)._next()
-            while (
+            taken = set(
                 self.with_context(active_test=False)
                 .sudo()
-                .search_count(
-                    [("isp_customer_number", "=", number), ("company_id", "=", partner.company_id.id)], limit=1
+                .search([("isp_customer_number", "in", numbers), ("company_id", "=", company.id)])
+                .mapped("isp_customer_number")
+            )
+            for partner, candidate in zip(company_partners, numbers, strict=True):
+                number = candidate
+                while number in taken:
+                    number = sequence._next()
+                    taken |= set(
+                        self.with_context(active_test=False)
+                        .sudo()
+                        .search([("isp_customer_number", "=", number), ("company_id", "=", company.id)])
+                        .mapped("isp_customer_number")
+                    )
+                partner.isp_customer_number = number
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_numbered_customer(self):
+        numbered = self.filtered("isp_customer_number")
+        if numbered:
+            raise UserError(
+                self.env._(
+                    "%(partner)s has customer number %(number)s and cannot be deleted: archive it instead.",
+                    partner=numbered[0].display_name,
+                    number=numbered[0].isp_customer_number,
                 )
-            ):
-                number = sequence.with_company(company)._next()
-            partner.isp_customer_number = number
+            )
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)

@@ -38,6 +38,34 @@ class TestAccess(IspCustomerCase):
             self._partner(user=self.clerk, name="Sneaky", isp_customer_class="trusted", isp_order_quota=10.0)
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Sneaky")]))
 
+    def test_clerk_cannot_sneak_class_in_through_other_paths(self):
+        Partner = self.env["res.partner"].with_user(self.clerk)
+        trusted = {"isp_customer_class": "trusted", "isp_order_quota": 1e9}
+        # a company created with a parent is still its own commercial entity
+        with self.assertRaises(AccessError):
+            Partner.create({"name": "Child Co", "parent_id": self.customer.id, "is_company": True, **trusted})
+        # defaults passed in the context
+        with self.assertRaises(AccessError):
+            Partner.with_context(default_isp_customer_class="trusted", default_isp_order_quota=1e9).create(
+                {"name": "Context Defaults"}
+            )
+        # a contact detached from its company in the same write
+        contact = self._partner(name="Detached", parent_id=self.customer.id)
+        with self.assertRaises(AccessError):
+            contact.with_user(self.clerk).write({"parent_id": False, **trusted})
+        self.assertFieldUnchanged(contact, "parent_id", self.customer)
+        # a contact made a customer and given payment terms in the same write
+        plain = self._partner(name="Plain Contact")
+        with self.assertRaises(AccessError):
+            plain.with_user(self.clerk).write(
+                {
+                    "isp_lifecycle": "customer",
+                    "property_payment_term_id": self.env.ref("account.account_payment_term_30days").id,
+                }
+            )
+        self.assertFieldUnchanged(plain, "isp_lifecycle", False)
+        self.assertFalse(self.env["res.partner"].search([("name", "in", ("Child Co", "Context Defaults"))]))
+
     def test_clerk_edits_everything_else(self):
         customer = self.customer.with_user(self.clerk)
         customer.write(

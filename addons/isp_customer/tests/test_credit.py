@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import IspAccountCase
@@ -55,7 +55,7 @@ class TestCreditAccount(IspAccountCase):
     def test_top_up_refuses_non_positive_amount(self):
         payments_before = self.env["account.payment"].search_count([])
         for amount in (0.0, -5.0):
-            with self.assertRefused(UserError, "positive"):
+            with self.assertRefused(ValidationError, "positive"):
                 self._top_up(self.customer, amount)
         self.assertEqual(self.env["account.payment"].search_count([]), payments_before)
 

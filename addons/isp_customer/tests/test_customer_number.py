@@ -23,10 +23,16 @@ class TestCustomerNumber(IspCustomerCase):
     def test_number_is_never_reassigned(self):
         customer = self._partner(isp_lifecycle="customer")
         number = customer.isp_customer_number
-        with self.assertRefused(UserError, "permanent"):
+        with self.assertRefused(ValidationError, "permanent"):
             customer.write({"isp_customer_number": "K999999"})
-        with self.assertRefused(UserError, "permanent"):
+        with self.assertRefused(ValidationError, "permanent"):
             customer.write({"isp_customer_number": False})
+        with self.assertRefused(ValidationError, "permanent"):
+            customer.with_context(isp_merge=True).with_user(self.manager).write({"isp_customer_number": "K1"})
+        with self.assertRefused(ValidationError, "Lifecycle"):
+            customer.write({"isp_lifecycle": False})
+        with self.assertRefused(UserError, "archive"):
+            customer.unlink()
         self.assertFieldUnchanged(customer, "isp_customer_number", number)
         # Former customers keep it, and so do customers that come back.
         customer.action_isp_mark_former()
@@ -52,6 +58,14 @@ class TestCustomerNumber(IspCustomerCase):
         first = self._partner(isp_customer_number="LEGACY-1", company_id=self.env.company.id)
         second = self._partner(isp_customer_number="LEGACY-1", company_id=company_b.id)
         self.assertEqual(first.isp_customer_number, second.isp_customer_number)
+
+    def test_moving_to_a_company_where_the_number_is_taken_refused(self):
+        company_b = self.env["res.company"].create({"name": "ISP Branch B"})
+        self._partner(name="B", isp_customer_number="LEGACY-2", company_id=company_b.id)
+        moving = self._partner(name="A", isp_customer_number="LEGACY-2", company_id=self.env.company.id)
+        with self.assertRefused(ValidationError, "Customer Number"):
+            moving.company_id = company_b
+        self.assertFieldUnchanged(moving, "company_id", self.env.company)
 
     def test_company_sequence(self):
         company_b = self.env["res.company"].create({"name": "ISP Branch B"})

@@ -21,7 +21,9 @@ class TestProspectPipeline(IspCustomerCase):
         self.assertEqual(self.stages.filtered("is_won"), self.stage_won)
 
     def test_clerk_works_a_prospect_through_the_stages(self):
-        with Form(self.env["res.partner"].with_user(self.clerk).with_context(default_isp_lifecycle="prospect")) as form:
+        with Form(
+            self.env["res.partner"].with_user(self.clerk).with_context(isp_new_partner_lifecycle="prospect")
+        ) as form:
             form.name = "Prospect GmbH"
             form.email = "info@prospect.example"
         prospect = form.record
@@ -50,6 +52,21 @@ class TestProspectPipeline(IspCustomerCase):
         prospect.with_user(self.clerk).isp_prospect_stage_id = self.stage_won
         self.assertEqual(prospect.isp_lifecycle, "customer")
         self.assertTrue(prospect.isp_customer_number)
+
+    def test_contacts_added_to_a_new_customer_stay_contacts(self):
+        Partner = self.env["res.partner"].with_user(self.clerk).with_context(isp_new_partner_lifecycle="customer")
+        with Form(Partner) as form:
+            form.name = "Menu Customer AG"
+            with form.child_ids.new() as contact:
+                contact.name = "Invoice Contact"
+        customer = form.record
+        self.assertTrue(customer.is_company)
+        self.assertEqual(customer.isp_lifecycle, "customer")
+        self.assertTrue(customer.isp_customer_number)
+        self.assertEqual(len(customer.child_ids), 1)
+        self.assertFalse(customer.child_ids.is_company)
+        self.assertFalse(customer.child_ids.isp_lifecycle)
+        self.assertFalse(customer.child_ids.isp_customer_number)
 
     def test_convert_sets_won_stage(self):
         prospect = self._partner(isp_lifecycle="prospect")

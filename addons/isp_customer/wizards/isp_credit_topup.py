@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 
 
 class IspCreditTopup(models.TransientModel):
@@ -54,7 +54,7 @@ class IspCreditTopup(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         if self.company_currency_id.compare_amounts(self.amount, 0.0) <= 0:
-            raise UserError(self.env._("Amount: a credit top-up must be a positive amount."))
+            raise ValidationError(self.env._("Amount: a credit top-up must be a positive amount."))
         payment = self.env["account.payment"].create(self._prepare_payment_vals())
         payment.action_post()
         self.partner_id.message_post(
