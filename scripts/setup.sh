@@ -42,6 +42,16 @@ fi
 # Python packages into the interpreter that imports odoo.
 if ! "$PYTHON" scripts/tasks.py check-requirements; then
     echo "setup: installing Python packages from requirements.txt"
+    if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+        echo "error: $PYTHON has no pip: install it (apt-get install python3-pip) or use a virtual environment with Odoo" >&2
+        exit 1
+    fi
+    marker="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED"
+    if [ -f "$marker" ] && [ -z "${PIP_BREAK_SYSTEM_PACKAGES:-}" ]; then
+        echo "error: $PYTHON is managed by the system: install the packages of requirements.txt with apt," \
+            "run Odoo from a virtual environment (PYTHON=/path/to/venv/bin/python), or set PIP_BREAK_SYSTEM_PACKAGES=1" >&2
+        exit 1
+    fi
     "$PYTHON" -m pip install --quiet --disable-pip-version-check -r requirements.txt
 fi
 

@@ -6,6 +6,7 @@ with one line saying so.
 """
 
 import argparse
+import configparser
 import importlib.metadata
 import os
 import re
@@ -114,10 +115,31 @@ def free_port(preferred):
     return None
 
 
+def _postgres_environment():
+    """PG* variables for psql/dropdb/pg_isready from the database settings of odoo.conf."""
+    parser = configparser.ConfigParser()
+    parser.read(CONF)
+    environment = dict(os.environ)
+    for option, variable in (
+        ("db_host", "PGHOST"),
+        ("db_port", "PGPORT"),
+        ("db_user", "PGUSER"),
+        ("db_password", "PGPASSWORD"),
+    ):
+        value = parser.get("options", option, fallback="False").strip()
+        if value and value != "False":
+            environment.setdefault(variable, value)
+    environment["PGOPTIONS"] = "--client-min-messages=warning"
+    return environment
+
+
+PG_ENV = _postgres_environment()
+
+
 def postgres_ready():
     if shutil.which("pg_isready") is None:
         return True  # remote or unusual setups: let Odoo report connection problems
-    return subprocess.run(["pg_isready", "-q"], check=False).returncode == 0
+    return subprocess.run(["pg_isready", "-q"], check=False, env=PG_ENV).returncode == 0
 
 
 def db_query(dbname, sql):
@@ -127,6 +149,7 @@ def db_query(dbname, sql):
         capture_output=True,
         text=True,
         check=False,
+        env=PG_ENV,
     )
     if result.returncode != 0:
         return None
@@ -134,9 +157,11 @@ def db_query(dbname, sql):
 
 
 def drop_database(dbname):
-    subprocess.run(
-        ["dropdb", "--if-exists", dbname], check=False, env={**os.environ, "PGOPTIONS": "--client-min-messages=warning"}
+    result = subprocess.run(
+        ["dropdb", "--if-exists", "--force", dbname], check=False, env=PG_ENV, capture_output=True, text=True
     )
+    if result.returncode != 0:
+        fail(f"could not drop database {dbname}: {result.stderr.strip()}")
 
 
 # --- tasks -----------------------------------------------------------------
@@ -153,7 +178,10 @@ def task_odoo_version(_args):
 
 def task_check_requirements(_args):
     """Exit 0 when every package of requirements.txt is installed in a matching version."""
-    from packaging.requirements import Requirement  # noqa: PLC0415
+    try:
+        from packaging.requirements import Requirement  # noqa: PLC0415
+    except ImportError:
+        sys.exit(1)  # cannot tell: let pip decide
 
     for raw_line in (ROOT / "requirements.txt").read_text().splitlines():
         line = raw_line.split("#", 1)[0].strip()
@@ -213,6 +241,8 @@ def task_test(args):
     LOG_DIR.mkdir(exist_ok=True)
     modules = ADDONS + [p.name for p in test_addon_paths()]
     dbname = os.environ.get("TEST_DB") or f"isp_test_{os.getpid()}"
+    if dbname == DEMO_DB:
+        fail(f"{DEMO_DB} is the demo database of `make run`; choose another TEST_DB")
     log_path = LOG_DIR / "test.log"
     tags = os.environ.get("TEST_TAGS") or ",".join(f"/{m}" for m in modules)
     command = odoo_command(
@@ -314,6 +344,21 @@ def task_run(args):
                     f"drop it with `dropdb {DEMO_DB}` and retry"
                 )
         print(f"run: database ready in {time.monotonic() - started:.0f} s")
+    elif os.environ.get("UPGRADE"):
+        print(f"run: upgrading the ISP addons in {DEMO_DB}")
+        command = odoo_command(
+            odoo,
+            f"--database={DEMO_DB}",
+            f"--update={','.join(ADDONS)}",
+            "--stop-after-init",
+            "--workers=0",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+            f"--http-port={free_port(8169)}",
+        )
+        returncode, bad_lines, _result = _stream_odoo(command, LOG_DIR / "run-upgrade.log")
+        if returncode or bad_lines:
+            fail("could not upgrade the ISP addons (see .logs/run-upgrade.log)")
     print(
         f"run: http://localhost:{port} database {DEMO_DB}\n"
         "run: log in as admin/admin (administrator), manager/manager (ISP manager) or clerk/clerk (ISP user)"

@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, clean_context, float_compare
 
 CUSTOMER_KINDS = [
     ("individual", "Individual"),
@@ -471,9 +471,7 @@ class ResPartner(models.Model):
             field = self._fields[fname]
             defaults[fname] = field.convert_to_cache(field.default(self) if field.default else False, self)
         standard = self._isp_manager_standard_fields()
-        clean_env = self.with_context(
-            {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
-        )
+        clean_env = self.with_env(self.env(context=clean_context(self.env.context)))
         for fname, value in clean_env.default_get(standard).items():
             defaults[fname] = self._fields[fname].convert_to_cache(value, self)
         for fname in standard:
