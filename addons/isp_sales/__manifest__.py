@@ -9,5 +9,19 @@
     "depends": ["isp_customer", "sale_management", "account_payment"],
     "data": [
         "security/ir.model.access.csv",
+        "security/isp_sales_security.xml",
+        "data/isp_sales_data.xml",
+        "views/isp_service_views.xml",
+        "views/product_template_views.xml",
+        "views/sale_order_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/isp_service_portal_templates.xml",
+        "wizards/isp_service_terminate_views.xml",
+        "views/isp_sales_menus.xml",
+    ],
+    "demo": [
+        "demo/product_demo.xml",
+        "demo/isp_service_demo.xml",
     ],
 }

@@ -1,1 +1,5 @@
 from . import test_install
+from . import test_engine
+from . import test_service
+from . import test_order
+from . import test_portal

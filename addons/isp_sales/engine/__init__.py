@@ -1,0 +1,1 @@
+"""Plain-Python rules of isp_sales (no ORM): identifiers and billing periods."""

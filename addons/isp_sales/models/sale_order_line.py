@@ -1,0 +1,100 @@
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_is_zero
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    isp_article_type = fields.Selection(related="product_id.isp_article_type")
+    isp_identifiers = fields.Text(
+        string="Identifiers",
+        help="Domain names, host names, networks, databases or line ids of the ordered services, "
+        "one per unit, separated by spaces, commas or new lines.",
+    )
+    isp_service_ids = fields.One2many("isp.service", "sale_line_id", string="Services")
+    isp_setup_parent_line_id = fields.Many2one(
+        "sale.order.line", string="Setup Fee For", ondelete="cascade", copy=False, index="btree_not_null"
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._isp_add_setup_fee_lines()
+        return lines
+
+    def _isp_add_setup_fee_lines(self):
+        """One-off setup fee lines for articles that have a setup fee product."""
+        with_setup = self.filtered(
+            lambda line: line.product_id.isp_setup_product_id
+            and not line.isp_setup_parent_line_id
+            and not line.display_type
+            and not line.order_id.isp_renewal
+        )
+        if with_setup:
+            self.create(
+                [
+                    {
+                        "order_id": line.order_id.id,
+                        "product_id": line.product_id.isp_setup_product_id.id,
+                        "product_uom_qty": line.product_uom_qty,
+                        "isp_setup_parent_line_id": line.id,
+                        "sequence": line.sequence,
+                    }
+                    for line in with_setup
+                ]
+            )
+
+    def _isp_identifier_list(self):
+        self.ensure_one()
+        return [identifier for identifier in _SEPARATORS.split(self.isp_identifiers or "") if identifier]
+
+    def _isp_prepare_service_vals(self):
+        """Values of the services one order line creates (one per unit for per-unit articles)."""
+        self.ensure_one()
+        order = self.order_id
+        template = self.product_id.product_tmpl_id
+        identifiers = self._isp_identifier_list()
+        quantity = self.product_uom_qty
+        base = {
+            "partner_id": order.partner_id.commercial_partner_id.id,
+            "product_id": self.product_id.id,
+            "price_unit": self.currency_id.round(self.price_unit * (1 - (self.discount or 0.0) / 100.0)),
+            "currency_id": order.currency_id.id,
+            "billing_period": template.isp_billing_period or "monthly",
+            "date_start": fields.Date.context_today(self),
+            "sale_line_id": self.id,
+            "company_id": order.company_id.id,
+        }
+        if template.isp_identifier_per_unit:
+            if not float_is_zero(quantity - round(quantity), precision_digits=6) or len(identifiers) != round(quantity):
+                raise UserError(
+                    self.env._(
+                        "Order line %(line)s: enter one identifier per unit (%(quantity)s), found %(count)s.",
+                        line=self.name.splitlines()[0] if self.name else self.product_id.display_name,
+                        quantity=int(quantity) if quantity == round(quantity) else quantity,
+                        count=len(identifiers),
+                    )
+                )
+            return [{**base, "name": identifier, "quantity": 1.0} for identifier in identifiers]
+        if len(identifiers) > 1:
+            raise UserError(
+                self.env._(
+                    "Order line %(line)s: this article is one service; enter at most one identifier.",
+                    line=self.product_id.display_name,
+                )
+            )
+        name = identifiers[0] if identifiers else f"{order.name}/{self.product_id.default_code or self.product_id.name}"
+        return [{**base, "name": name, "quantity": quantity}]
+
+    def _isp_create_services(self):
+        """Create the services of confirmed ISP lines that have none yet."""
+        lines = self.filtered(
+            lambda line: line.product_id.isp_article_type and not line.isp_service_ids and not line.display_type
+        )
+        vals_list = [vals for line in lines for vals in line._isp_prepare_service_vals()]
+        return self.env["isp.service"].create(vals_list)

@@ -1,0 +1,84 @@
+from datetime import date
+
+from odoo.tests import BaseCase, tagged
+
+from ..engine import periods
+from ..engine.identifiers import InvalidIdentifier, normalize
+
+
+@tagged("post_install", "-at_install")
+class TestIdentifiers(BaseCase):
+    def test_valid_identifiers_are_normalised(self):
+        cases = [
+            ("domain", " Example.COM. ", "example.com"),
+            ("domain", "münchen.de", "münchen.de"),
+            ("hosting", "www.example.org", "www.example.org"),
+            ("server", "srv-01.rack4.example.net", "srv-01.rack4.example.net"),
+            ("ip_network", "203.0.113.0/24", "203.0.113.0/24"),
+            ("ip_network", "2001:DB8:0:0::/48", "2001:db8::/48"),
+            ("database", "shop_db", "shop_db"),
+            ("access_line", "dsl-4711/0815", "DSL-4711/0815"),
+            ("contract", "Support 2027", "Support 2027"),
+        ]
+        for article_type, value, expected in cases:
+            with self.subTest(article_type=article_type, value=value):
+                self.assertEqual(normalize(article_type, value), expected)
+
+    def test_invalid_identifiers_are_refused_with_a_reason(self):
+        cases = [
+            ("domain", "localhost", "top-level"),
+            ("domain", "-bad-.com", "hyphens"),
+            ("domain", "exa mple.com", "letters"),
+            ("domain", "example.123", "numeric"),
+            ("hosting", "a" * 64 + ".com", "63"),
+            ("ip_network", "203.0.113.5/24", "CIDR"),
+            ("ip_network", "300.0.0.0/8", "CIDR"),
+            ("database", "1shop", "database"),
+            ("database", "Shop-DB", "database"),
+            ("access_line", "x", "line id"),
+            ("other", "  ", "required"),
+        ]
+        for article_type, value, reason in cases:
+            with (
+                self.subTest(article_type=article_type, value=value),
+                self.assertRaisesRegex(InvalidIdentifier, reason),
+            ):
+                normalize(article_type, value)
+
+
+@tagged("post_install", "-at_install")
+class TestPeriods(BaseCase):
+    def test_period_end(self):
+        self.assertEqual(periods.period_end(date(2026, 1, 1), "monthly"), date(2026, 1, 31))
+        self.assertEqual(periods.period_end(date(2026, 1, 1), "quarterly"), date(2026, 3, 31))
+        self.assertEqual(periods.period_end(date(2026, 7, 15), "half_yearly"), date(2027, 1, 14))
+        self.assertEqual(periods.period_end(date(2024, 2, 29), "yearly"), date(2025, 2, 27))
+
+    def test_current_period(self):
+        anchor = date(2026, 1, 31)
+        self.assertEqual(
+            periods.current_period(anchor, "monthly", date(2026, 2, 27)), (date(2026, 1, 31), date(2026, 2, 27))
+        )
+        self.assertEqual(
+            periods.current_period(anchor, "monthly", date(2026, 2, 28)), (date(2026, 2, 28), date(2026, 3, 30))
+        )
+        self.assertEqual(
+            periods.current_period(anchor, "quarterly", date(2026, 11, 22)), (date(2026, 10, 31), date(2027, 1, 30))
+        )
+        self.assertEqual(
+            periods.current_period(anchor, "yearly", date(2025, 6, 1)), (date(2026, 1, 31), date(2027, 1, 30))
+        )
+        # every day of two years falls into exactly one period, and periods follow each other
+        start = date(2026, 3, 15)
+        previous_end = None
+        for offset in range(730):
+            day = date.fromordinal(start.toordinal() + offset)
+            period_start, period_end = periods.current_period(start, "monthly", day)
+            self.assertLessEqual(period_start, day)
+            self.assertLessEqual(day, period_end)
+            if previous_end and day > previous_end:
+                self.assertEqual(period_start.toordinal(), previous_end.toordinal() + 1)
+            previous_end = period_end
+
+    def test_next_term(self):
+        self.assertEqual(periods.next_term(date(2026, 12, 31), "yearly"), (date(2027, 1, 1), date(2027, 12, 31)))

@@ -1,0 +1,75 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import IspSalesCase
+
+
+@tagged("post_install", "-at_install")
+class TestOrderServices(IspSalesCase):
+    def test_confirm_creates_one_service_per_domain(self):
+        order = self._order(
+            [
+                (self.domain, 2, "first.de\nsecond.de"),
+                (self.hosting, 1, "www.first.de", {"discount": 10.0}),
+                (self.contract, 1, ""),
+            ]
+        )
+        order.action_confirm()
+        services = order.isp_service_ids
+        self.assertEqual(
+            set(services.mapped("name")), {"first.de", "second.de", "www.first.de", f"{order.name}/Support"}
+        )
+        self.assertEqual(set(services.mapped("state")), {"pending"})
+        self.assertEqual(services.partner_id, self.customer)
+        domains = services.filtered(lambda s: s.article_type == "domain")
+        self.assertEqual(domains.mapped("quantity"), [1.0, 1.0])
+        self.assertEqual(domains.mapped("price_unit"), [12.0, 12.0])
+        self.assertEqual(domains.mapped("billing_period"), ["yearly", "yearly"])
+        hosting = services.filtered(lambda s: s.article_type == "hosting")
+        self.assertAlmostEqual(hosting.price_unit, 8.91)
+        self.assertEqual(hosting.sale_line_id.order_id, order)
+        self.assertEqual(order.isp_service_count, 4)
+
+    def test_setup_fee_line_added(self):
+        order = self._order([(self.hosting, 2, "www.a.de www.b.de")])
+        setup = order.order_line.filtered(lambda line: line.product_id == self.setup_fee)
+        self.assertEqual(setup.product_uom_qty, 2)
+        self.assertEqual(setup.isp_setup_parent_line_id.product_id, self.hosting)
+        self.assertEqual(order.amount_untaxed, 2 * 9.9 + 2 * 19.0)
+        order.action_confirm()
+        self.assertEqual(len(order.isp_service_ids), 2)
+
+    def test_wrong_number_of_identifiers_refused(self):
+        order = self._order([(self.domain, 2, "only-one.de")])
+        with self.assertRefused(UserError, "one identifier per unit"):
+            order.action_confirm()
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(self.env["isp.service"].search([("name", "=", "only-one.de")]))
+
+    def test_invalid_or_taken_identifier_refused(self):
+        with self.assertRefused(Exception, "Identifier"):
+            self._order([(self.network, 1, "10.0.0.1/8")]).action_confirm()
+        self._order([(self.domain, 1, "taken.de")]).action_confirm()
+        order = self._order([(self.domain, 1, "taken.de")])
+        with self.assertRefused(Exception, "already exists"):
+            order.action_confirm()
+        self.assertEqual(order.state, "draft")
+
+    def test_lines_without_isp_article_create_no_service(self):
+        order = self._order([(self.setup_fee, 1, "")])
+        order.action_confirm()
+        self.assertFalse(order.isp_service_ids)
+
+    def test_provision_from_order(self):
+        order = self._order([(self.domain, 1, "go.de"), (self.server, 1, "srv.go.de")])
+        order.action_confirm()
+        self.assertTrue(order.isp_has_pending_services)
+        order.with_user(self.salesman).action_isp_provision()
+        domain, server = order.isp_service_ids.sorted("article_type")
+        self.assertEqual(domain.state, "active")
+        self.assertEqual(server.state, "pending")
+        self.assertTrue(server.activity_ids)
+        server.activity_ids.action_feedback()
+        self.assertFalse(order.isp_has_pending_services)
+        with self.assertRefused(UserError, "no pending services"):
+            order.action_isp_provision()
