@@ -11,3 +11,40 @@ class AccountMove(models.Model):
         if invoices:
             invoices.commercial_partner_id.sudo()._isp_make_customer()
         return posted
+
+    def _isp_apply_outstanding_credit(self):
+        """Pay posted customer invoices from the customer's prepaid credit, oldest credit first.
+
+        Credit is the unreconciled credit on the invoice's receivable account (payments and
+        credit notes not yet applied). Returns the invoices that are fully paid afterwards.
+        """
+        invoices = self.filtered(
+            lambda move: move.move_type == "out_invoice" and move.state == "posted" and move.amount_residual > 0
+        )
+        if not invoices:
+            return invoices
+        receivable_lines = invoices.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        credit_lines = self.env["account.move.line"].search(
+            [
+                ("partner_id", "in", invoices.commercial_partner_id.ids),
+                ("account_id", "in", receivable_lines.account_id.ids),
+                ("company_id", "in", invoices.company_id.ids),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0),
+            ],
+            order="date, id",
+        )
+        credit_by_key = credit_lines.grouped(lambda line: (line.partner_id, line.account_id, line.company_id))
+        for invoice in invoices.sorted(lambda move: (move.invoice_date or move.date, move.id)):
+            for line in invoice.line_ids.filtered(lambda line: line in receivable_lines):
+                key = (invoice.commercial_partner_id, line.account_id, invoice.company_id)
+                for credit in credit_by_key.get(key, []):
+                    if line.reconciled or invoice.currency_id.is_zero(invoice.amount_residual):
+                        break
+                    if credit.reconciled:
+                        continue
+                    (line + credit).reconcile()
+        return invoices.filtered(lambda move: move.currency_id.is_zero(move.amount_residual))

@@ -93,3 +93,30 @@ class TestCreditAccount(IspAccountCase):
         self.assertEqual(customer.isp_activity_count, 1)
         action = customer.action_isp_view_activities()
         self.assertEqual(self.env["mail.activity"].search(action["domain"]).summary, "Call back")
+
+    def test_apply_outstanding_credit_oldest_first(self):
+        new = self._top_up(self.customer, 50.0)
+        wizard = self.env["isp.credit.topup"].create(
+            {"partner_id": self.customer.id, "amount": 30.0, "journal_id": self.bank_journal.id, "date": "2020-01-01"}
+        )
+        old = self.env["account.payment"].browse(wizard.action_confirm()["res_id"])
+        invoice = self._invoice(self.customer, 60.0)
+        paid = invoice._isp_apply_outstanding_credit()
+        self.assertEqual(paid, invoice)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertTrue(
+            old.move_id.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable").reconciled
+        )
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.isp_credit_balance, 20.0)
+        self.assertEqual(self.customer.isp_receivable_outstanding, 0.0)
+        new_line = new.move_id.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        self.assertEqual(new_line.amount_residual, -20.0)
+
+    def test_apply_credit_partially(self):
+        self._top_up(self.customer, 25.0)
+        invoice = self._invoice(self.customer, 100.0)
+        self.assertFalse(invoice._isp_apply_outstanding_credit())
+        self.assertEqual(invoice.amount_residual, 75.0)
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.isp_credit_balance, 0.0)

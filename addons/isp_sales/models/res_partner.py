@@ -6,6 +6,12 @@ class ResPartner(models.Model):
 
     isp_service_ids = fields.One2many("isp.service", "partner_id", string="Services")
     isp_service_count = fields.Integer(compute="_compute_isp_service_count", string="Services Count")
+    isp_reseller_uninvoiced = fields.Monetary(
+        string="Uninvoiced Reseller Orders",
+        currency_field="currency_id",
+        compute="_compute_isp_reseller_uninvoiced",
+        help="Executed orders of a trusted reseller that are invoiced at the end of the reseller period.",
+    )
 
     def _compute_isp_service_count(self):
         stored = self.commercial_partner_id.filtered("id")
@@ -18,6 +24,53 @@ class ResPartner(models.Model):
             )
         for partner in self:
             partner.isp_service_count = counts.get(partner.commercial_partner_id, 0)
+
+    def _compute_isp_reseller_uninvoiced(self):
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.isp_reseller_uninvoiced = (
+                commercial._isp_reseller_accumulated() if commercial.isp_customer_class == "reseller" else 0.0
+            )
+
+    def _isp_reseller_orders(self, before=None):
+        """Executed reseller orders that are not invoiced yet."""
+        domain = [
+            ("partner_id", "child_of", self.commercial_partner_id.filtered("id").ids),
+            ("isp_decision", "=", "accumulated"),
+            ("invoice_status", "=", "to invoice"),
+            ("company_id", "=", self.env.company.id),
+        ]
+        if before:
+            domain.append(("date_order", "<", fields.Datetime.to_datetime(before)))
+        return self.env["sale.order"].search(domain)
+
+    def _isp_reseller_accumulated(self, exclude=None):
+        """Uninvoiced amount of executed reseller orders, in the company currency."""
+        orders = self._isp_reseller_orders() - (exclude or self.env["sale.order"])
+        today = fields.Date.context_today(self)
+        company = self.env.company
+        return sum(
+            order.currency_id._convert(order.amount_total, company.currency_id, company, today) for order in orders
+        )
+
+    def _isp_invoice_reseller_orders(self, before=None):
+        """One invoice for all accumulated orders of the reseller, posted and sent."""
+        self.ensure_one()
+        orders = self._isp_reseller_orders(before=before)
+        if not orders:
+            return self.env["account.move"]
+        invoices = orders._create_invoices()
+        invoices.action_post()
+        invoices._isp_deliver()
+        self.message_post(
+            body=self.env._(
+                "Accumulated reseller orders %(orders)s invoiced with %(invoices)s.",
+                orders=", ".join(orders.mapped("name")),
+                invoices=", ".join(invoices.mapped("name")),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return invoices
 
     def action_isp_view_services(self):
         self.ensure_one()

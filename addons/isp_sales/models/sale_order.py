@@ -1,5 +1,23 @@
+import logging
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..engine.decisions import decide
+
+_logger = logging.getLogger(__name__)
+
+DECISIONS = [
+    ("executed", "Executed"),
+    ("waiting_payment", "Waiting for payment"),
+    ("waiting_credit", "Waiting for a credit top-up"),
+    ("waiting_approval", "Waiting for approval"),
+    ("accumulated", "Executed, invoiced with the reseller period"),
+]
+ORIGINS = [("staff", "Staff"), ("portal", "Portal"), ("api", "API")]
 
 
 class SaleOrder(models.Model):
@@ -9,6 +27,18 @@ class SaleOrder(models.Model):
     isp_service_count = fields.Integer(compute="_compute_isp_service_count", string="Services Count")
     isp_renewal = fields.Boolean(string="Renewal Order", copy=False, readonly=True)
     isp_has_pending_services = fields.Boolean(compute="_compute_isp_service_count")
+    isp_origin = fields.Selection(
+        ORIGINS,
+        string="Order Origin",
+        default=lambda self: "portal" if self.env.user._is_portal() or self.env.user._is_public() else "staff",
+        readonly=True,
+        copy=False,
+        help="Orders from the portal or the API are processed automatically when confirmed; "
+        "orders entered by staff only on request.",
+    )
+    isp_decision = fields.Selection(DECISIONS, string="Processing", readonly=True, copy=False, tracking=True)
+    isp_decision_reason = fields.Text(string="Processing Reason", readonly=True, copy=False)
+    isp_customer_class = fields.Selection(related="partner_id.commercial_partner_id.isp_customer_class")
 
     @api.depends("isp_service_ids.state")
     def _compute_isp_service_count(self):
@@ -19,7 +49,53 @@ class SaleOrder(models.Model):
     def _action_confirm(self):
         result = super()._action_confirm()
         self.order_line._isp_create_services()
+        self.filtered(lambda order: order.isp_origin != "staff" and not order.isp_decision)._isp_process()
         return result
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_isp_process(self):
+        """Staff: confirm (if needed) and process the orders by customer class."""
+        drafts = self.filtered(lambda order: order.state in ("draft", "sent"))
+        if drafts:
+            drafts.action_confirm()
+        wrong = self.filtered(lambda order: order.state != "sale")
+        if wrong:
+            raise UserError(self.env._("Only confirmed orders can be processed: %(order)s", order=wrong[0].name))
+        done = self.filtered(lambda order: order.isp_decision in ("executed", "accumulated", "waiting_payment"))
+        if done:
+            raise UserError(self.env._("Order %(order)s has been processed already.", order=done[0].name))
+        self._isp_process()
+        return True
+
+    def action_isp_approve(self):
+        """ISP manager: execute orders that wait for approval above the quota."""
+        if not self.env.user.has_group("isp_customer.group_isp_manager"):
+            raise UserError(self.env._("Only ISP managers approve orders above the quota."))
+        waiting = self.filtered(lambda order: order.isp_decision == "waiting_approval")
+        if waiting != self:
+            raise UserError(self.env._("Only orders waiting for approval can be approved."))
+        for order in waiting:
+            partner = order.partner_id.commercial_partner_id
+            if partner.isp_customer_class == "reseller":
+                order._isp_execute()
+                order._isp_set_decision(
+                    "accumulated", self.env._("Approved above the quota by %(user)s.", user=self.env.user.name)
+                )
+            else:
+                invoice = order._isp_invoice()
+                order._isp_execute()
+                order._isp_set_decision(
+                    "executed",
+                    self.env._("Approved above the quota by %(user)s.", user=self.env.user.name),
+                    invoice=invoice,
+                )
+            order.activity_ids.filtered(
+                lambda activity: activity.activity_type_id == self.env.ref("isp_sales.mail_activity_type_isp_approval")
+            ).action_feedback(feedback=self.env._("Approved"))
+        return True
 
     def action_isp_provision(self):
         """Execute the order's pending services (activation or a task for the operations team)."""
@@ -35,3 +111,185 @@ class SaleOrder(models.Model):
         action["domain"] = [("order_id", "=", self.id)]
         action["context"] = {"create": False}
         return action
+
+    # ------------------------------------------------------------------
+    # Processing by customer class
+    # ------------------------------------------------------------------
+
+    def _isp_lock_customers(self):
+        """Serialise the quota and credit checks of one customer across transactions and workers."""
+        partner_ids = sorted(set(self.partner_id.commercial_partner_id.ids))
+        self.env.cr.execute(SQL("SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR UPDATE", tuple(partner_ids)))
+        self.env.invalidate_all()
+
+    def _isp_amount_company_currency(self):
+        self.ensure_one()
+        return self.currency_id._convert(
+            self.amount_total,
+            self.company_id.currency_id,
+            self.company_id,
+            fields.Date.context_today(self),
+        )
+
+    def _isp_process(self):
+        """Decide and carry out what happens to confirmed orders, per customer class."""
+        if not self:
+            return
+        self._isp_lock_customers()
+        for order in self.sorted("id"):
+            order.with_company(order.company_id)._isp_process_one()
+
+    def _isp_process_one(self):
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        company = self.company_id
+        currency = company.currency_id
+        balances = partner.with_company(company).sudo()._isp_balances().get(partner.id, (0.0, 0.0))
+        accumulated = partner.sudo()._isp_reseller_accumulated(exclude=self)
+        amount = self._isp_amount_company_currency()
+        decision = decide(
+            partner.isp_customer_class,
+            amount,
+            receivable=balances[0],
+            credit=balances[1],
+            quota=partner.isp_order_quota,
+            accumulated=accumulated,
+            rounding=currency.rounding,
+        )
+        numbers = {
+            "amount": currency.format(amount),
+            "receivable": currency.format(balances[0]),
+            "credit": currency.format(balances[1]),
+            "accumulated": currency.format(accumulated),
+            "quota": currency.format(partner.isp_order_quota),
+            "exposure": currency.format(decision.exposure),
+            "missing": currency.format(decision.missing),
+        }
+        invoice = self.env["account.move"]
+        if decision.close_accumulation:
+            partner._isp_invoice_reseller_orders()
+        if decision.invoice:
+            invoice = self._isp_invoice()
+            if decision.pay_from_credit:
+                invoice._isp_apply_outstanding_credit()
+        if decision.execute:
+            self._isp_execute()
+        reasons = {
+            "waiting_payment": self.env._(
+                "New client: invoice %(invoice)s of %(amount)s sent; the services start when it is paid.",
+                invoice=invoice.name,
+                **numbers,
+            ),
+            "executed": self.env._(
+                "Paid from prepaid credit (%(credit)s available for %(amount)s); services executed.", **numbers
+            )
+            if decision.pay_from_credit
+            else self.env._(
+                "Trusted client: receivables %(receivable)s + order %(amount)s = %(exposure)s within the quota "
+                "%(quota)s; invoiced and executed.",
+                **numbers,
+            ),
+            "waiting_credit": self.env._(
+                "Prepaid credit %(credit)s does not cover the order of %(amount)s: %(missing)s missing. "
+                "The customer has been asked to top up; the order is processed when the credit arrives.",
+                **numbers,
+            ),
+            "waiting_approval": self.env._(
+                "Receivables %(receivable)s + uninvoiced %(accumulated)s + order %(amount)s = %(exposure)s "
+                "exceed the quota %(quota)s: waiting for a manager's approval.",
+                **numbers,
+            ),
+            "accumulated": self.env._(
+                "Reseller: receivables %(receivable)s + uninvoiced %(accumulated)s + order %(amount)s = "
+                "%(exposure)s within the quota %(quota)s; executed, invoiced at the end of the reseller period.",
+                **numbers,
+            ),
+        }
+        self._isp_set_decision(decision.state, reasons[decision.state], invoice=invoice)
+        if decision.state == "waiting_credit":
+            self._isp_ask_for_top_up()
+        elif decision.state == "waiting_approval":
+            self._isp_request_approval(reasons["waiting_approval"])
+
+    def _isp_set_decision(self, state, reason, invoice=None):
+        self.ensure_one()
+        self.write({"isp_decision": state, "isp_decision_reason": reason})
+        self.message_post(body=reason, subtype_xmlid="mail.mt_note")
+        self._isp_notify_sales_team(invoice or self.env["account.move"])
+
+    def _isp_invoice(self):
+        """Invoice the order, post the invoice and send it as the customer wishes."""
+        self.ensure_one()
+        invoice = self._create_invoices()
+        invoice.action_post()
+        invoice._isp_deliver()
+        return invoice
+
+    def _isp_execute(self):
+        """Provision the order's pending services."""
+        self.isp_service_ids.filtered(lambda service: service.state == "pending")._isp_provision()
+
+    def _isp_ask_for_top_up(self):
+        template = self.env.ref("isp_sales.mail_template_isp_order_top_up")
+        self.with_context(mail_notify_author=True).message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+
+    def _isp_request_approval(self, reason):
+        company = self.company_id
+        approver = company.isp_approver_user_id or self.team_id.user_id or self.user_id or self.env.user
+        self.activity_schedule(
+            "isp_sales.mail_activity_type_isp_approval",
+            summary=self.env._("Approve order above quota"),
+            note=Markup("<p>%s</p>") % reason,
+            user_id=approver.id,
+        )
+
+    def _isp_notify_sales_team(self, invoice):
+        """E-mail the order's sales team about an automatically processed order."""
+        self.ensure_one()
+        team = self.team_id
+        recipients = (team.member_ids | team.user_id).partner_id.filtered("email")
+        if not recipients:
+            return
+        attachments = self.env["ir.attachment"]
+        if invoice:
+            attachments = invoice.invoice_pdf_report_id or invoice._isp_pdf_attachment()
+        template = self.env.ref("isp_sales.mail_template_isp_order_processed")
+        template.send_mail(
+            self.id,
+            email_values={
+                "recipient_ids": [(6, 0, recipients.ids)],
+                "attachment_ids": [(4, attachment.id) for attachment in attachments],
+            },
+        )
+
+    # ------------------------------------------------------------------
+    # Resellers
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_isp_close_reseller_periods(self):
+        """Invoice the accumulated orders of the resellers whose billing period has ended."""
+        today = fields.Date.context_today(self)
+        period_ended = {
+            "daily": True,
+            "weekly": today.weekday() == 0,
+            "monthly": today.day == 1,
+            "yearly": today.day == 1 and today.month == 1,
+        }
+        orders = self.search(
+            [
+                ("isp_decision", "=", "accumulated"),
+                ("invoice_status", "=", "to invoice"),
+                ("date_order", "<", fields.Datetime.to_datetime(today)),
+            ]
+        )
+        resellers = orders.partner_id.commercial_partner_id.filtered(
+            lambda partner: period_ended.get(partner.isp_reseller_period)
+        )
+        for reseller in resellers:
+            try:
+                with self.env.cr.savepoint():
+                    reseller._isp_invoice_reseller_orders(before=today)
+            except UserError:
+                _logger.warning("Could not invoice the accumulated orders of reseller %s", reseller.id, exc_info=True)
+        self.env["ir.cron"]._notify_progress(done=len(resellers), remaining=0)

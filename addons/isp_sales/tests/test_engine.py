@@ -3,6 +3,7 @@ from datetime import date
 from odoo.tests import BaseCase, tagged
 
 from ..engine import periods
+from ..engine.decisions import Decision, decide
 from ..engine.identifiers import InvalidIdentifier, normalize
 
 
@@ -82,3 +83,32 @@ class TestPeriods(BaseCase):
 
     def test_next_term(self):
         self.assertEqual(periods.next_term(date(2026, 12, 31), "yearly"), (date(2027, 1, 1), date(2027, 12, 31)))
+
+
+@tagged("post_install", "-at_install")
+class TestDecisions(BaseCase):
+    def test_new_client_pays_first(self):
+        self.assertEqual(decide("new", 100.0), Decision("waiting_payment", invoice=True))
+
+    def test_credited_client(self):
+        self.assertEqual(
+            decide("credited", 100.0, credit=100.0),
+            Decision("executed", invoice=True, pay_from_credit=True, execute=True),
+        )
+        decision = decide("credited", 100.0, credit=60.0)
+        self.assertEqual((decision.state, decision.missing, decision.invoice), ("waiting_credit", 40.0, False))
+
+    def test_trusted_client_within_and_above_quota(self):
+        decision = decide("trusted", 100.0, receivable=400.0, quota=500.0)
+        self.assertEqual((decision.state, decision.invoice, decision.execute), ("executed", True, True))
+        decision = decide("trusted", 100.01, receivable=400.0, quota=500.0)
+        self.assertEqual((decision.state, decision.exposure, decision.limit), ("waiting_approval", 500.01, 500.0))
+        self.assertFalse(decision.execute)
+
+    def test_reseller_accumulates_then_closes(self):
+        decision = decide("reseller", 100.0, receivable=100.0, accumulated=200.0, quota=400.0)
+        self.assertEqual((decision.state, decision.invoice, decision.execute), ("accumulated", False, True))
+        decision = decide("reseller", 150.0, receivable=100.0, accumulated=200.0, quota=400.0)
+        self.assertEqual((decision.state, decision.close_accumulation), ("waiting_approval", True))
+        decision = decide("reseller", 500.0, quota=400.0)
+        self.assertEqual((decision.state, decision.close_accumulation), ("waiting_approval", False))
