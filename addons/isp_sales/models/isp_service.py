@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
@@ -289,6 +289,51 @@ class IspService(models.Model):
     def action_reactivate(self):
         return self._isp_set_state("active", ("suspended",), self.env._("only suspended services can be reactivated."))
 
+    def action_isp_renew(self):
+        """Clone the services into renewal orders (one per customer) for their next term."""
+        live = self.filtered(lambda service: service.state != "terminated")
+        if not live:
+            raise UserError(self.env._("Terminated services cannot be renewed."))
+        orders = self.env["sale.order"]
+        for (partner, company), services in live.grouped(
+            lambda service: (service.partner_id, service.company_id)
+        ).items():
+            lines = []
+            for service in services:
+                term_start, term_end = service._isp_next_term()
+                lines.append(
+                    Command.create(
+                        {
+                            "product_id": service.product_id.id,
+                            "product_uom_qty": service.quantity,
+                            "price_unit": service.price_unit,
+                            "name": self.env._(
+                                "Renewal %(service)s, %(start)s to %(end)s",
+                                service=service.display_name,
+                                start=term_start,
+                                end=term_end,
+                            ),
+                            "isp_identifiers": service.name,
+                            "isp_renewed_service_ids": [Command.set(service.ids)],
+                        }
+                    )
+                )
+            orders |= self.env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "isp_renewal": True,
+                    "origin": ", ".join(services.order_id.mapped("name")) or False,
+                    "order_line": lines,
+                }
+            )
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_quotations_with_onboarding")
+        if len(orders) == 1:
+            action.update({"res_id": orders.id, "views": [(False, "form")], "view_mode": "form"})
+        else:
+            action["domain"] = [("id", "in", orders.ids)]
+        return action
+
     def action_terminate(self):
         return {
             "type": "ir.actions.act_window",
@@ -308,6 +353,13 @@ class IspService(models.Model):
         self.ensure_one()
         day = day or fields.Date.context_today(self)
         return periods.current_period(self.date_start, self.billing_period, day)[1]
+
+    def _isp_next_term(self):
+        """(start, end) of the term after the current one: after the end date, or after the
+        billing period that contains today for open-ended services."""
+        self.ensure_one()
+        current_end = self.date_end or self._isp_current_period_end()
+        return periods.next_term(current_end, self.billing_period)
 
     def _isp_terminate(self, date_end):
         """End the services on ``date_end``: at once when it has come, else by the daily cron."""

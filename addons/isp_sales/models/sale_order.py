@@ -49,6 +49,7 @@ class SaleOrder(models.Model):
     def _action_confirm(self):
         result = super()._action_confirm()
         self.order_line._isp_create_services()
+        self.order_line._isp_extend_renewed_services()
         self.filtered(lambda order: order.isp_origin != "staff" and not order.isp_decision)._isp_process()
         return result
 
@@ -104,6 +105,14 @@ class SaleOrder(models.Model):
             raise UserError(self.env._("The order has no pending services."))
         pending._isp_provision()
         return True
+
+    def action_isp_renew(self):
+        """Renewal order for the next term of this order's live services."""
+        self.ensure_one()
+        services = self.isp_service_ids.filtered(lambda service: service.state != "terminated")
+        if not services:
+            raise UserError(self.env._("Order %(order)s has no live services to renew.", order=self.name))
+        return services.action_isp_renew()
 
     def action_isp_view_services(self):
         self.ensure_one()

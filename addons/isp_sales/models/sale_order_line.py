@@ -17,6 +17,15 @@ class SaleOrderLine(models.Model):
         "one per unit, separated by spaces, commas or new lines.",
     )
     isp_service_ids = fields.One2many("isp.service", "sale_line_id", string="Services")
+    isp_renewed_service_ids = fields.Many2many(
+        "isp.service",
+        "isp_service_renewal_line_rel",
+        "line_id",
+        "service_id",
+        string="Renewed Services",
+        copy=False,
+        help="Services whose term this line renews; confirming extends their end date.",
+    )
     isp_setup_parent_line_id = fields.Many2one(
         "sale.order.line", string="Setup Fee For", ondelete="cascade", copy=False, index="btree_not_null"
     )
@@ -94,7 +103,26 @@ class SaleOrderLine(models.Model):
     def _isp_create_services(self):
         """Create the services of confirmed ISP lines that have none yet."""
         lines = self.filtered(
-            lambda line: line.product_id.isp_article_type and not line.isp_service_ids and not line.display_type
+            lambda line: line.product_id.isp_article_type
+            and not line.isp_service_ids
+            and not line.isp_renewed_service_ids
+            and not line.display_type
         )
         vals_list = [vals for line in lines for vals in line._isp_prepare_service_vals()]
         return self.env["isp.service"].create(vals_list)
+
+    def _isp_extend_renewed_services(self):
+        """Confirmed renewal lines extend their services by one term instead of creating new ones."""
+        for line in self.filtered("isp_renewed_service_ids"):
+            for service in line.isp_renewed_service_ids:
+                term_start, term_end = service._isp_next_term()
+                service.write({"date_end": term_end, "price_unit": line.price_unit})
+                service.message_post(
+                    body=self.env._(
+                        "Renewed by %(order)s for %(start)s to %(end)s.",
+                        order=line.order_id.name,
+                        start=term_start,
+                        end=term_end,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )

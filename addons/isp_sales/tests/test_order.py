@@ -1,3 +1,7 @@
+from datetime import date
+
+from freezegun import freeze_time
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -73,3 +77,34 @@ class TestOrderServices(IspSalesCase):
         self.assertFalse(order.isp_has_pending_services)
         with self.assertRefused(UserError, "no pending services"):
             order.action_isp_provision()
+
+    def test_renewal_extends_services(self):
+        with freeze_time("2026-03-10"):
+            order = self._order([(self.domain, 2, "renew1.de renew2.de"), (self.contract, 1, "")])
+            order.action_confirm()
+            services = order.isp_service_ids
+            domains = services.filtered(lambda service: service.article_type == "domain")
+            domains[0].date_end = date(2027, 3, 9)
+            action = order.with_user(self.salesman).action_isp_renew()
+            renewal = self.env["sale.order"].browse(action["res_id"])
+            self.assertTrue(renewal.isp_renewal)
+            self.assertEqual(renewal.order_line.isp_renewed_service_ids, services)
+            self.assertFalse(renewal.order_line.filtered(lambda line: line.product_id == self.setup_fee))
+            renewal.action_confirm()
+        self.assertEqual(order.isp_service_ids, services, "no new services")
+        self.assertFalse(renewal.isp_service_ids)
+        self.assertEqual(domains[0].date_end, date(2028, 3, 9))
+        self.assertEqual(domains[1].date_end, date(2028, 3, 9), "open-ended: after the current yearly term")
+        self.assertIn(renewal.name, domains[0].message_ids[0].body)
+
+    def test_renew_a_single_service(self):
+        order = self._order([(self.hosting, 1, "www.single.de")])
+        order.action_confirm()
+        service = order.isp_service_ids
+        action = service.with_user(self.salesman).action_isp_renew()
+        renewal = self.env["sale.order"].browse(action["res_id"])
+        self.assertEqual(renewal.order_line.isp_renewed_service_ids, service)
+        self.assertEqual(renewal.order_line.price_unit, service.price_unit)
+        service.write({"state": "terminated"})
+        with self.assertRefused(UserError, "cannot be renewed"):
+            service.action_isp_renew()
