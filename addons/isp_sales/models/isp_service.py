@@ -6,7 +6,7 @@ from odoo.tools import SQL
 
 from ..engine import periods
 from ..engine.identifiers import UNIQUE_TYPES, InvalidIdentifier, normalize
-from .product_template import ARTICLE_TYPES, BILLING_PERIODS
+from .product_template import BILLING_PERIODS
 
 SERVICE_STATES = [
     ("pending", "Pending"),
@@ -47,7 +47,6 @@ class IspService(models.Model):
         domain="[('isp_article_type', '!=', False)]",
     )
     article_type = fields.Selection(
-        ARTICLE_TYPES,
         string="Article Type",
         related="product_id.isp_article_type",
         store=True,

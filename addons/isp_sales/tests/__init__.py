@@ -4,3 +4,4 @@ from . import test_service
 from . import test_order
 from . import test_portal
 from . import test_processing
+from . import test_api
