@@ -181,7 +181,10 @@ class SaleOrder(models.Model):
             invoice = self._isp_invoice()
             if decision.pay_from_credit:
                 invoice._isp_apply_outstanding_credit()
-        if decision.execute:
+        state = decision.state
+        if state == "waiting_payment" and invoice.payment_state in ("paid", "in_payment"):
+            state = "executed"  # nothing to pay (e.g. a free article): execute at once
+        if decision.execute or state != decision.state:
             self._isp_execute()
         reasons = {
             "waiting_payment": self.env._(
@@ -214,7 +217,11 @@ class SaleOrder(models.Model):
                 **numbers,
             ),
         }
-        self._isp_set_decision(decision.state, reasons[decision.state], invoice=invoice)
+        if state != decision.state:
+            reasons["executed"] = self.env._(
+                "New client: invoice %(invoice)s has nothing to pay; services executed.", invoice=invoice.name
+            )
+        self._isp_set_decision(state, reasons[state], invoice=invoice)
         if decision.state == "waiting_credit":
             self._isp_ask_for_top_up()
         elif decision.state == "waiting_approval":

@@ -206,3 +206,13 @@ class TestProcessingByClass(IspSalesCase):
             self.assertEqual(order.invoice_ids.state, "posted")
             self.env["sale.order"]._cron_isp_close_reseller_periods()
             self.assertEqual(len(order.invoice_ids), 1, "running twice invoices nothing twice")
+
+    def test_free_article_for_a_new_client_is_executed(self):
+        free = self.env["product.product"].create(
+            {"name": "Free domain", "type": "service", "list_price": 0.0, "taxes_id": [], "isp_article_type": "domain"}
+        )
+        customer = self._customer("Freebie GmbH")
+        order = self._process(self._order([(free, 1, "free-domain.de")], partner=customer))
+        self.assertEqual(order.invoice_ids.amount_total, 0.0)
+        self.assertEqual(order.isp_decision, "executed")
+        self.assertEqual(order.isp_service_ids.state, "active")
