@@ -384,14 +384,44 @@ def task_run(args):
 
 
 def task_bench(_args):
+    """Run tests/benchmarks/bench_*.py in `odoo shell` on a fresh database with the ISP addons."""
     odoo = odoo_module()
     benchmarks = sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py"))
     if not benchmarks:
-        print("bench: no benchmark yet under tests/benchmarks")
+        print("bench: no benchmark under tests/benchmarks")
         return
+    if not postgres_ready():
+        fail("PostgreSQL does not answer: run `make setup` first")
+    LOG_DIR.mkdir(exist_ok=True)
+    dbname = os.environ.get("BENCH_DB") or "isp_bench"
+    if dbname == DEMO_DB:
+        fail(f"{DEMO_DB} is the demo database of `make run`; choose another BENCH_DB")
+    drop_database(dbname)
+    print(f"bench: creating database {dbname} (ISP addons, no demo data)")
+    command = odoo_command(
+        odoo,
+        f"--database={dbname}",
+        f"--init={','.join(ADDONS)}",
+        "--without-demo=all",
+        "--stop-after-init",
+        "--workers=0",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+        f"--http-port={free_port(8169)}",
+    )
+    returncode, bad_lines, _result = _stream_odoo(command, LOG_DIR / "bench-init.log")
+    if returncode or bad_lines:
+        fail("could not create the benchmark database (see .logs/bench-init.log)")
     rc = 0
     for bench in benchmarks:
-        rc |= subprocess.run([sys.executable, str(bench), addons_path(odoo)], cwd=ROOT, check=False).returncode
+        print(f"bench: {bench.relative_to(ROOT)}")
+        shell = [*odoo_command(odoo, f"--database={dbname}", "--log-level=warn", "--no-http"), "shell"]
+        # `odoo shell` wants the sub-command first
+        shell = [shell[0], "-m", "odoo", "shell", *shell[3:-1]]
+        with open(bench, encoding="utf-8") as script:
+            rc |= subprocess.run(shell, stdin=script, cwd=ROOT, check=False).returncode
+    if not os.environ.get("KEEP_DB"):
+        drop_database(dbname)
     sys.exit(rc)
 
 
