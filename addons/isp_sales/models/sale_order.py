@@ -26,7 +26,7 @@ class SaleOrder(models.Model):
     isp_service_ids = fields.One2many("isp.service", "order_id", string="Services")
     isp_service_count = fields.Integer(compute="_compute_isp_service_count", string="Services Count")
     isp_renewal = fields.Boolean(string="Renewal Order", copy=False, readonly=True)
-    isp_has_pending_services = fields.Boolean(compute="_compute_isp_service_count")
+    isp_has_pending_services = fields.Boolean(string="Has Pending Services", compute="_compute_isp_service_count")
     isp_origin = fields.Selection(
         ORIGINS,
         string="Order Origin",
