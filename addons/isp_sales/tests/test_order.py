@@ -3,7 +3,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import IspSalesCase
 
@@ -108,3 +108,23 @@ class TestOrderServices(IspSalesCase):
         service.write({"state": "terminated"})
         with self.assertRefused(UserError, "cannot be renewed"):
             service.action_isp_renew()
+
+    def test_quotation_template_with_isp_articles(self):
+        template = self.env["sale.order.template"].create(
+            {
+                "name": "Web starter",
+                "sale_order_template_line_ids": [
+                    (0, 0, {"product_id": self.domain.id, "product_uom_qty": 1}),
+                    (0, 0, {"product_id": self.hosting.id, "product_uom_qty": 1}),
+                ],
+            }
+        )
+        with Form(self.env["sale.order"].with_user(self.salesman)) as form:
+            form.partner_id = self.customer
+            form.sale_order_template_id = template
+        order = form.record
+        self.assertEqual(order.order_line.product_id, self.domain | self.hosting | self.setup_fee)
+        order.order_line.filtered(lambda line: line.product_id == self.domain).isp_identifiers = "starter.de"
+        order.order_line.filtered(lambda line: line.product_id == self.hosting).isp_identifiers = "www.starter.de"
+        order.action_confirm()
+        self.assertEqual(set(order.isp_service_ids.mapped("name")), {"starter.de", "www.starter.de"})
