@@ -46,6 +46,10 @@ class SaleOrder(models.Model):
             order.isp_service_count = len(order.isp_service_ids)
             order.isp_has_pending_services = "pending" in order.isp_service_ids.mapped("state")
 
+    def _get_copiable_order_lines(self):
+        # Setup fee lines are added again for the copied article lines.
+        return super()._get_copiable_order_lines().filtered(lambda line: not line.isp_setup_parent_line_id)
+
     def _action_confirm(self):
         result = super()._action_confirm()
         self.order_line._isp_create_services()

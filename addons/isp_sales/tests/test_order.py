@@ -43,6 +43,12 @@ class TestOrderServices(IspSalesCase):
         order.action_confirm()
         self.assertEqual(len(order.isp_service_ids), 2)
 
+    def test_copied_order_has_one_setup_fee_per_article(self):
+        order = self._order([(self.hosting, 1, "www.copy.de")])
+        copy = order.copy()
+        self.assertEqual(len(copy.order_line.filtered(lambda line: line.product_id == self.setup_fee)), 1)
+        self.assertEqual(copy.amount_untaxed, order.amount_untaxed)
+
     def test_wrong_number_of_identifiers_refused(self):
         order = self._order([(self.domain, 2, "only-one.de")])
         with self.assertRefused(UserError, "one identifier per unit"):
