@@ -57,6 +57,21 @@ class SaleOrder(models.Model):
         self.filtered(lambda order: order.isp_origin != "staff" and not order.isp_decision)._isp_process()
         return result
 
+    def _action_cancel(self):
+        """Services of a cancelled order that never started end with it."""
+        result = super()._action_cancel()
+        pending = self.isp_service_ids.filtered(lambda service: service.state == "pending")
+        if pending:
+            pending.write({"state": "terminated", "date_end": fields.Date.context_today(self)})
+            for service in pending:
+                service.message_post(
+                    body=self.env._(
+                        "Order %(order)s cancelled: service ended before it started.", order=service.order_id.name
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        return result
+
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------

@@ -43,6 +43,17 @@ class TestOrderServices(IspSalesCase):
         order.action_confirm()
         self.assertEqual(len(order.isp_service_ids), 2)
 
+    def test_cancelled_order_ends_services_that_never_started(self):
+        order = self._order([(self.domain, 2, "cancel1.de cancel2.de")])
+        order.action_confirm()
+        started, waiting = order.isp_service_ids
+        started.action_activate()
+        order.with_user(self.salesman)._action_cancel()
+        self.assertEqual(started.state, "active", "running services are terminated explicitly")
+        self.assertEqual(waiting.state, "terminated")
+        # the identifier is free again
+        self._order([(self.domain, 1, waiting.name)]).action_confirm()
+
     def test_copied_order_has_one_setup_fee_per_article(self):
         order = self._order([(self.hosting, 1, "www.copy.de")])
         copy = order.copy()
