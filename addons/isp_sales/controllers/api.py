@@ -1,11 +1,17 @@
 import json
-import logging
 
 from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationError
 from odoo.http import request
 
-_logger = logging.getLogger(__name__)
+
+class ApiError(Exception):
+    """A request that is answered with ``status`` and ``{"error": message}``."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class IspOrderApi(http.Controller):
@@ -71,11 +77,13 @@ class IspOrderApi(http.Controller):
             if not isinstance(line, dict):
                 raise ValidationError(request.env._("lines[%(index)s]: an object is expected.", index=index))
             reference = line.get("product")
-            if isinstance(reference, int):
+            if isinstance(reference, int) and not isinstance(reference, bool):
                 product = Product.browse(reference).exists()
-            else:
+            elif isinstance(reference, str) and reference:
                 product = Product.search([("default_code", "=", reference), ("sale_ok", "=", True)], limit=1)
-            if not product or not product.sale_ok:
+            else:
+                product = Product
+            if not product or not product.sale_ok or not product.active:
                 raise ValidationError(
                     request.env._("lines[%(index)s].product: %(product)s not found.", index=index, product=reference)
                 )
@@ -96,39 +104,71 @@ class IspOrderApi(http.Controller):
             )
         return values
 
+    def _payload(self):
+        try:
+            payload = json.loads(request.httprequest.get_data(as_text=True) or "null")
+        except ValueError as error:
+            raise ApiError(400, "The body is not valid JSON.") from error
+        if not isinstance(payload, dict):
+            raise ApiError(400, "The body must be a JSON object.")
+        reference = payload.get("reference")
+        if reference is not None and not (isinstance(reference, str) and 0 < len(reference) <= 100):
+            raise ApiError(400, "reference: a text of at most 100 characters is expected.")
+        return payload
+
+    def _create_order(self, user, payload):
+        """Existing order for a retried request (same customer and reference), else a new, processed one."""
+        customer = self._customer(user, payload)
+        reference = payload.get("reference")
+        if reference:
+            existing = (
+                request.env["sale.order"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "=", customer.id),
+                        ("client_order_ref", "=", reference),
+                        ("isp_origin", "=", "api"),
+                    ],
+                    limit=1,
+                )
+            )
+            if existing:
+                return existing, 200
+        # Portal users may not create sale orders themselves: the order is created on
+        # their behalf, for their own commercial entity only.
+        env = request.env if user._is_internal() else request.env(su=True)
+        order = env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "client_order_ref": reference or False,
+                "isp_origin": "api",
+                "order_line": [(0, 0, vals) for vals in self._order_lines(payload)],
+            }
+        )
+        order.action_confirm()
+        return order, 201
+
     @http.route("/isp/api/v1/orders", type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
     def create_order(self, **kwargs):
         try:
             user = self._authenticate()
+            payload = self._payload()
+            with request.env.cr.savepoint():
+                order, status = self._create_order(user, payload)
         except AccessDenied:
             return self._json(401, {"error": "A valid API key is required (Authorization: Bearer <key>)."})
-        try:
-            payload = json.loads(request.httprequest.get_data(as_text=True) or "null")
-        except ValueError:
-            return self._json(400, {"error": "The body is not valid JSON."})
-        if not isinstance(payload, dict):
-            return self._json(400, {"error": "The body must be a JSON object."})
-        try:
-            with request.env.cr.savepoint():
-                customer = self._customer(user, payload)
-                # Portal users may not create sale orders themselves: the order is created on
-                # their behalf, for their own commercial entity only.
-                env = request.env if user._is_internal() else request.env(su=True)
-                order = env["sale.order"].create(
-                    {
-                        "partner_id": customer.id,
-                        "client_order_ref": payload.get("reference") or False,
-                        "isp_origin": "api",
-                        "order_line": [(0, 0, vals) for vals in self._order_lines(payload)],
-                    }
-                )
-                order.action_confirm()
+        except ApiError as error:
+            return self._json(error.status, {"error": error.message})
         except AccessError as error:
             return self._json(403, {"error": str(error)})
         except (UserError, ValidationError) as error:
             return self._json(400, {"error": str(error)})
+        return self._order_response(status, order)
+
+    def _order_response(self, status, order):
         return self._json(
-            201,
+            status,
             {
                 "order": order.name,
                 "id": order.id,

@@ -40,7 +40,8 @@ def _domain(value, what):
             )
     if labels[-1].isdigit():
         raise InvalidIdentifier(f"{value!r} is not a valid {what}: the top-level domain cannot be numeric")
-    return name
+    # the ASCII (IDNA) form: one spelling per name, as registries and DNS use it
+    return ascii_name
 
 
 def normalize(article_type, value):

@@ -6,5 +6,6 @@ from . import res_partner
 from . import sale_order
 from . import sale_order_line
 from . import mail_activity
+from . import res_users
 from . import account_move
 from . import account_payment

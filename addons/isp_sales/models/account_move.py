@@ -41,8 +41,11 @@ class AccountMove(models.Model):
     def _invoice_paid_hook(self):
         """New clients: the services of an order start when its invoice is paid."""
         result = super()._invoice_paid_hook()
-        orders = self.invoice_line_ids.sale_line_ids.order_id.filtered(
-            lambda order: order.isp_decision == "waiting_payment"
+        invoices = self.filtered(
+            lambda move: move.move_type == "out_invoice" and move.payment_state in ("paid", "in_payment")
+        )
+        orders = invoices.invoice_line_ids.sale_line_ids.order_id.sudo().filtered(
+            lambda order: order.isp_decision == "waiting_payment" and order.state == "sale"
         )
         for order in orders:
             order._isp_execute()

@@ -92,7 +92,7 @@ class IspService(models.Model):
     state = fields.Selection(SERVICE_STATES, default="pending", required=True, tracking=True, copy=False, index=True)
     sale_line_id = fields.Many2one("sale.order.line", string="Order Line", copy=False, index="btree_not_null")
     order_id = fields.Many2one(related="sale_line_id.order_id", string="Order", store=True)
-    notes = fields.Html()
+    notes = fields.Html(groups="base.group_user")
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     active = fields.Boolean(default=True)
 
@@ -198,16 +198,23 @@ class IspService(models.Model):
                     self.env._("Identifier %(name)s appears twice among the new services.", name=name)
                 )
             seen[key] = own_id
-        existing = self.sudo().search(
-            [
-                ("name", "in", [name for _company, _type, name, _own in unique]),
-                ("article_type", "in", list({article_type for _company, article_type, _name, _own in unique})),
-                ("state", "in", LIVE_STATES),
-            ]
+        existing = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("name", "in", [name for _company, _type, name, _own in unique]),
+                    ("article_type", "in", list({article_type for _company, article_type, _name, _own in unique})),
+                    ("state", "in", LIVE_STATES),
+                ]
+            )
         )
         for service in existing:
             key = (service.company_id.id, service.article_type, service.name)
             if key in seen and seen[key] != service.id:
+                if not self.env.user._is_internal():
+                    # customers and shops learn that the name is taken, not by whom
+                    raise ValidationError(self.env._("Identifier %(name)s is not available.", name=service.name))
                 raise ValidationError(
                     self.env._(
                         "Identifier %(name)s: a live service %(service)s already exists for %(partner)s.",
@@ -235,20 +242,26 @@ class IspService(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if {"name", "product_id", "state"} & vals.keys():
-            product = self.env["product.product"].browse(vals.get("product_id"))
-            candidates = []
-            for service in self:
-                article_type = (product or service.product_id).isp_article_type
-                name = self._isp_normalize_identifier(article_type, vals.get("name", service.name))
-                if vals.get("state", service.state) in LIVE_STATES:
-                    candidates.append((service.company_id.id, article_type, name, service.id))
-            if "name" in vals and self:
-                vals["name"] = self._isp_normalize_identifier(
-                    (product or self[0].product_id).isp_article_type, vals["name"]
-                )
-            self._isp_check_identifiers_free(candidates)
-        return super().write(vals)
+        if not {"name", "product_id", "state"} & vals.keys():
+            return super().write(vals)
+        product = self.env["product.product"].browse(vals.get("product_id"))
+        names = {}
+        candidates = []
+        for service in self:
+            article_type = (product or service.product_id).isp_article_type
+            # identifiers are checked when written; stored ones are canonical already
+            name = self._isp_normalize_identifier(article_type, vals["name"]) if "name" in vals else service.name
+            names[service] = name
+            if vals.get("state", service.state) in LIVE_STATES:
+                candidates.append((service.company_id.id, article_type, name, service.id))
+        self._isp_check_identifiers_free(candidates)
+        if "name" not in vals or len(set(names.values())) <= 1:
+            if "name" in vals and names:
+                vals = {**vals, "name": next(iter(names.values()))}
+            return super().write(vals)
+        for service, name in names.items():
+            super(IspService, service).write({**vals, "name": name})
+        return True
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed_or_live(self):
@@ -261,7 +274,12 @@ class IspService(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
+    def _isp_check_staff(self):
+        if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_user")):
+            raise UserError(self.env._("Only the ISP back office changes the state of services."))
+
     def _isp_set_state(self, new_state, allowed, message):
+        self._isp_check_staff()
         wrong = self.filtered(lambda service: service.state not in allowed)
         if wrong:
             raise UserError(
@@ -394,12 +412,15 @@ class IspService(models.Model):
         """Activate services that need no staff; give the others to the operations team."""
         pending = self.filtered(lambda service: service.state == "pending")
         manual = pending.filtered("product_id.isp_needs_provisioning")
-        (pending - manual).action_activate()
+        # executing an order is the system's decision, not the clicking user's
+        (pending - manual).sudo().action_activate()
         activity_type = self.env.ref("isp_sales.mail_activity_type_isp_provision")
         for service in manual:
             if service.activity_ids.filtered(lambda activity: activity.activity_type_id == activity_type):
                 continue
-            user = service.company_id.isp_operations_user_id or self.env.user
+            user = self.env["res.users"]._isp_staff_user(
+                service.company_id.isp_operations_user_id, service.order_id.user_id, service.order_id.team_id.user_id
+            )
             service.activity_schedule(
                 activity_type_id=activity_type.id,
                 summary=self.env._("Provision %(service)s", service=service.display_name),

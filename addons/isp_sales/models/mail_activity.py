@@ -14,6 +14,6 @@ class MailActivity(models.Model):
         ]
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if service_ids:
-            services = self.env["isp.service"].browse(service_ids).exists()
+            services = self.env["isp.service"].sudo().browse(service_ids).exists()
             services.filtered(lambda service: service.state == "pending").action_activate()
         return result

@@ -25,7 +25,7 @@ class SaleOrder(models.Model):
 
     isp_service_ids = fields.One2many("isp.service", "order_id", string="Services")
     isp_service_count = fields.Integer(compute="_compute_isp_service_count", string="Services Count")
-    isp_renewal = fields.Boolean(string="Renewal Order", copy=False, readonly=True)
+    isp_renewal = fields.Boolean(string="Renewal Order", readonly=True)
     isp_has_pending_services = fields.Boolean(string="Has Pending Services", compute="_compute_isp_service_count")
     isp_origin = fields.Selection(
         ORIGINS,
@@ -54,13 +54,18 @@ class SaleOrder(models.Model):
         result = super()._action_confirm()
         self.order_line._isp_create_services()
         self.order_line._isp_extend_renewed_services()
-        self.filtered(lambda order: order.isp_origin != "staff" and not order.isp_decision)._isp_process()
+        if not self.env.context.get("isp_no_auto_process"):
+            self.filtered(lambda order: order.isp_origin != "staff" and not order.isp_decision)._isp_process()
         return result
 
     def _action_cancel(self):
         """Services of a cancelled order that never started end with it."""
         result = super()._action_cancel()
-        pending = self.isp_service_ids.filtered(lambda service: service.state == "pending")
+        self.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == self.env.ref("isp_sales.mail_activity_type_isp_approval")
+        ).unlink()
+        self.filtered("isp_decision").write({"isp_decision": False})
+        pending = self.isp_service_ids.sudo().filtered(lambda service: service.state == "pending")
         if pending:
             pending.write({"state": "terminated", "date_end": fields.Date.context_today(self)})
             for service in pending:
@@ -78,23 +83,30 @@ class SaleOrder(models.Model):
 
     def action_isp_process(self):
         """Staff: confirm (if needed) and process the orders by customer class."""
+        done = self.filtered(lambda order: not order._isp_can_be_processed())
+        if done:
+            raise UserError(self.env._("Order %(order)s has been processed already.", order=done[0].name))
         drafts = self.filtered(lambda order: order.state in ("draft", "sent"))
         if drafts:
-            drafts.action_confirm()
+            drafts.with_context(isp_no_auto_process=True).action_confirm()
         wrong = self.filtered(lambda order: order.state != "sale")
         if wrong:
             raise UserError(self.env._("Only confirmed orders can be processed: %(order)s", order=wrong[0].name))
-        done = self.filtered(lambda order: order.isp_decision in ("executed", "accumulated", "waiting_payment"))
-        if done:
-            raise UserError(self.env._("Order %(order)s has been processed already.", order=done[0].name))
         self._isp_process()
         return True
+
+    def _isp_can_be_processed(self):
+        """Not processed yet, waiting for credit, or waiting for the payment of an invoice that was cancelled."""
+        self.ensure_one()
+        if self.isp_decision == "waiting_payment":
+            return not self.invoice_ids.filtered(lambda move: move.state == "posted")
+        return self.isp_decision in (False, "waiting_credit")
 
     def action_isp_approve(self):
         """ISP manager: execute orders that wait for approval above the quota."""
         if not self.env.user.has_group("isp_customer.group_isp_manager"):
             raise UserError(self.env._("Only ISP managers approve orders above the quota."))
-        waiting = self.filtered(lambda order: order.isp_decision == "waiting_approval")
+        waiting = self.filtered(lambda order: order.isp_decision == "waiting_approval" and order.state == "sale")
         if waiting != self:
             raise UserError(self.env._("Only orders waiting for approval can be approved."))
         for order in waiting:
@@ -145,10 +157,15 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
 
     def _isp_lock_customers(self):
-        """Serialise the quota and credit checks of one customer across transactions and workers."""
+        """Serialise the quota and credit checks of one customer across transactions and workers.
+
+        Odoo's transactions are REPEATABLE READ: a plain row lock would let a second
+        transaction wait and then decide on its old snapshot. Writing the row makes the
+        second one fail with a serialization error once the first commits; Odoo retries
+        the request (or cron) and the retry sees the first order's invoice or accumulation.
+        """
         partner_ids = sorted(set(self.partner_id.commercial_partner_id.ids))
-        self.env.cr.execute(SQL("SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR UPDATE", tuple(partner_ids)))
-        self.env.invalidate_all()
+        self.env.cr.execute(SQL("UPDATE res_partner SET write_date = write_date WHERE id IN %s", tuple(partner_ids)))
 
     def _isp_amount_company_currency(self):
         self.ensure_one()
@@ -270,7 +287,9 @@ class SaleOrder(models.Model):
 
     def _isp_request_approval(self, reason):
         company = self.company_id
-        approver = company.isp_approver_user_id or self.team_id.user_id or self.user_id or self.env.user
+        approver = self.env["res.users"]._isp_staff_user(
+            company.isp_approver_user_id, self.team_id.user_id, self.user_id
+        )
         self.activity_schedule(
             "isp_sales.mail_activity_type_isp_approval",
             summary=self.env._("Approve order above quota"),
@@ -318,13 +337,24 @@ class SaleOrder(models.Model):
                 ("date_order", "<", fields.Datetime.to_datetime(today)),
             ]
         )
-        resellers = orders.partner_id.commercial_partner_id.filtered(
-            lambda partner: period_ended.get(partner.isp_reseller_period)
-        )
-        for reseller in resellers:
+        groups = orders.grouped(lambda order: (order.partner_id.commercial_partner_id, order.company_id))
+        due = [(reseller, company) for reseller, company in groups if period_ended.get(reseller.isp_reseller_period)]
+        for reseller, company in due:
             try:
                 with self.env.cr.savepoint():
-                    reseller._isp_invoice_reseller_orders(before=today)
+                    reseller.with_company(company)._isp_invoice_reseller_orders(before=today)
             except UserError:
                 _logger.warning("Could not invoice the accumulated orders of reseller %s", reseller.id, exc_info=True)
-        self.env["ir.cron"]._notify_progress(done=len(resellers), remaining=0)
+        self.env["ir.cron"]._notify_progress(done=len(due), remaining=0)
+
+    @api.model
+    def _cron_isp_process_waiting_credit(self):
+        """Process again the orders of credited clients that waited for a top-up."""
+        waiting = self.search([("isp_decision", "=", "waiting_credit"), ("state", "=", "sale")])
+        for order in waiting:
+            try:
+                with self.env.cr.savepoint():
+                    order._isp_process()
+            except UserError:
+                _logger.warning("Could not process order %s after a top-up", order.name, exc_info=True)
+        self.env["ir.cron"]._notify_progress(done=len(waiting), remaining=0)

@@ -23,9 +23,9 @@ class SaleOrderLine(models.Model):
         "line_id",
         "service_id",
         string="Renewed Services",
-        copy=False,
         help="Services whose term this line renews; confirming extends their end date.",
     )
+    isp_renewal_done = fields.Boolean(copy=False, readonly=True, help="The renewed services were extended.")
     isp_setup_parent_line_id = fields.Many2one(
         "sale.order.line", string="Setup Fee For", ondelete="cascade", copy=False, index="btree_not_null"
     )
@@ -104,17 +104,19 @@ class SaleOrderLine(models.Model):
         """Create the services of confirmed ISP lines that have none yet."""
         lines = self.filtered(
             lambda line: line.product_id.isp_article_type
-            and not line.isp_service_ids
+            and not line.isp_service_ids.filtered(lambda service: service.state != "terminated")
             and not line.isp_renewed_service_ids
             and not line.display_type
         )
         vals_list = [vals for line in lines for vals in line._isp_prepare_service_vals()]
-        return self.env["isp.service"].create(vals_list)
+        # confirming the order is the permission to create its services
+        return self.env["isp.service"].sudo().create(vals_list)
 
     def _isp_extend_renewed_services(self):
         """Confirmed renewal lines extend their services by one term instead of creating new ones."""
-        for line in self.filtered("isp_renewed_service_ids"):
-            for service in line.isp_renewed_service_ids:
+        for line in self.filtered(lambda line: line.isp_renewed_service_ids and not line.isp_renewal_done):
+            line.isp_renewal_done = True
+            for service in line.isp_renewed_service_ids.sudo():
                 term_start, term_end = service._isp_next_term()
                 service.write({"date_end": term_end, "price_unit": line.price_unit})
                 service.message_post(

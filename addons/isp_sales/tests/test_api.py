@@ -74,6 +74,17 @@ class TestOrderApi(IspTestMixin, HttpCase):
         self.assertEqual(result["decision"], "accumulated")
         self.assertEqual(sorted(service["identifier"] for service in result["services"]), ["a-api.de", "b-api.de"])
         self.assertEqual({service["state"] for service in result["services"]}, {"active"})
+        # a retry of the same request creates nothing and answers with the same order
+        retry = self._post(
+            {
+                "reference": "shop 1234",
+                "lines": [{"product": "API-DOM", "quantity": 2, "identifiers": ["a-api.de", "b-api.de"]}],
+            },
+            key=self.portal_key,
+        )
+        self.assertEqual(retry.status_code, 200, retry.text)
+        self.assertEqual(retry.json()["id"], order.id)
+        self.assertEqual(order.isp_origin, "api")
 
     def test_internal_user_orders_for_a_customer_by_number(self):
         response = self._post(
@@ -88,6 +99,15 @@ class TestOrderApi(IspTestMixin, HttpCase):
         self.assertEqual(result["decision"], "waiting_payment")
         self.assertEqual(len(result["invoices"]), 1)
         self.assertEqual(result["services"][0]["state"], "pending")
+
+    def test_taken_identifier_does_not_reveal_its_owner(self):
+        self.env["isp.service"].create(
+            {"name": "owned-api.de", "partner_id": self.other.id, "product_id": self.domain.id}
+        )
+        response = self._post({"lines": [{"product": "API-DOM", "identifiers": ["owned-api.de"]}]}, key=self.portal_key)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("not available", response.json()["error"])
+        self.assertNotIn(self.other.name, response.text)
 
     def test_refusals_create_nothing(self):
         before = self._orders()

@@ -12,7 +12,8 @@ class TestIdentifiers(BaseCase):
     def test_valid_identifiers_are_normalised(self):
         cases = [
             ("domain", " Example.COM. ", "example.com"),
-            ("domain", "münchen.de", "münchen.de"),
+            ("domain", "münchen.de", "xn--mnchen-3ya.de"),
+            ("domain", "xn--mnchen-3ya.de", "xn--mnchen-3ya.de"),
             ("hosting", "www.example.org", "www.example.org"),
             ("server", "srv-01.rack4.example.net", "srv-01.rack4.example.net"),
             ("ip_network", "203.0.113.0/24", "203.0.113.0/24"),

@@ -2,8 +2,8 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import IspSalesCase
 
@@ -48,11 +48,25 @@ class TestOrderServices(IspSalesCase):
         order.action_confirm()
         started, waiting = order.isp_service_ids
         started.action_activate()
-        order.with_user(self.salesman)._action_cancel()
+        order.with_user(self.salesman).with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(order.state, "cancel")
         self.assertEqual(started.state, "active", "running services are terminated explicitly")
         self.assertEqual(waiting.state, "terminated")
         # the identifier is free again
         self._order([(self.domain, 1, waiting.name)]).action_confirm()
+
+    def test_plain_salesman_reads_services_but_does_not_change_them(self):
+        plain = new_test_user(
+            self.env, login="plain_sales", groups="base.group_user,sales_team.group_sale_salesman_all_leads"
+        )
+        order = self._order([(self.domain, 1, "plain.de")], user=plain)
+        order.action_confirm()
+        service = order.isp_service_ids.with_user(plain)
+        self.assertEqual(service.name, "plain.de")
+        with self.assertRaises(AccessError):
+            service.write({"state": "active"})
+        with self.assertRefused(UserError, "back office"):
+            service.action_activate()
 
     def test_copied_order_has_one_setup_fee_per_article(self):
         order = self._order([(self.hosting, 1, "www.copy.de")])
@@ -68,11 +82,11 @@ class TestOrderServices(IspSalesCase):
         self.assertFalse(self.env["isp.service"].search([("name", "=", "only-one.de")]))
 
     def test_invalid_or_taken_identifier_refused(self):
-        with self.assertRefused(Exception, "Identifier"):
+        with self.assertRefused(ValidationError, "Identifier"):
             self._order([(self.network, 1, "10.0.0.1/8")]).action_confirm()
         self._order([(self.domain, 1, "taken.de")]).action_confirm()
         order = self._order([(self.domain, 1, "taken.de")])
-        with self.assertRefused(Exception, "already exists"):
+        with self.assertRefused(ValidationError, "already exists"):
             order.action_confirm()
         self.assertEqual(order.state, "draft")
 

@@ -19,6 +19,9 @@ class TestProcessingByClass(IspSalesCase):
         cls.team_member = new_test_user(
             cls.env, login="team_member", email="team@example.com", groups="base.group_user"
         )
+        cls.accountant = new_test_user(
+            cls.env, login="accountant", groups="base.group_user,account.group_account_invoice"
+        )
         cls.team = cls.env["crm.team"].create(
             {"name": "ISP Team", "member_ids": [Command.set((cls.team_member | cls.salesman).ids)]}
         )
@@ -49,9 +52,10 @@ class TestProcessingByClass(IspSalesCase):
         )
 
     def _pay(self, invoice, amount=None):
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
-            {"amount": amount or invoice.amount_residual}
-        )._create_payments()
+        """Register a payment as an accountant (who has no ISP rights)."""
+        self.env["account.payment.register"].with_user(self.accountant).with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"amount": amount or invoice.amount_residual})._create_payments()
 
     # new client -------------------------------------------------------
 
@@ -62,6 +66,16 @@ class TestProcessingByClass(IspSalesCase):
         self.assertFalse(order.isp_decision)
         self.assertFalse(order.invoice_ids)
         self.assertEqual(order.isp_service_ids.state, "pending")
+
+    def test_reversed_invoice_does_not_start_services(self):
+        customer = self._customer("Reversed GmbH")
+        order = self._process(self._order([(self.domain, 1, "reversed.de")], partner=customer))
+        invoice = order.invoice_ids
+        credit_note = invoice._reverse_moves(cancel=True)
+        self.assertEqual(credit_note.state, "posted")
+        self.assertEqual(invoice.payment_state, "reversed")
+        self.assertEqual(order.isp_service_ids.state, "pending")
+        self.assertEqual(order.isp_decision, "waiting_payment")
 
     def test_new_client_pays_first(self):
         customer = self._customer("Newbie GmbH")
@@ -83,8 +97,22 @@ class TestProcessingByClass(IspSalesCase):
 
     def test_portal_order_is_processed_on_confirmation(self):
         customer = self._customer("Portal Buyer AG")
-        order = self._order([(self.domain, 1, "portal-buyer.de")], partner=customer)
-        order.isp_origin = "portal"
+        portal_user = new_test_user(self.env, login="buyer", groups="base.group_portal", partner_id=customer.id)
+        # what a shop does for a portal user: the order is created in their name
+        order = (
+            self.env["sale.order"]
+            .with_user(portal_user)
+            .sudo()
+            .create(
+                {
+                    "partner_id": customer.id,
+                    "order_line": [
+                        Command.create({"product_id": self.domain.id, "isp_identifiers": "portal-buyer.de"})
+                    ],
+                }
+            )
+        )
+        self.assertEqual(order.isp_origin, "portal")
         order.action_confirm()
         self.assertEqual(order.isp_decision, "waiting_payment")
         self.assertEqual(order.invoice_ids.state, "posted")
@@ -118,8 +146,12 @@ class TestProcessingByClass(IspSalesCase):
             [("model", "=", "sale.order"), ("res_id", "=", order.id), ("partner_ids", "in", customer.ids)]
         )
         self.assertIn("top up", asked[0].body)
-        # the top-up arrives: the order goes through
+        # the top-up arrives: the order goes through after that transaction
         self._top_up(customer, 20.0, user=self.clerk)
+        cron = self.env.ref("isp_sales.ir_cron_isp_process_waiting_credit")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.assertEqual(order.isp_decision, "waiting_credit")
+        self.env["sale.order"]._cron_isp_process_waiting_credit()
         self.assertEqual(order.isp_decision, "executed")
         self.assertEqual(order.invoice_ids.payment_state, "paid")
         self.assertEqual(order.isp_service_ids.state, "active")
