@@ -25,7 +25,9 @@ class SaleOrderLine(models.Model):
         string="Renewed Services",
         help="Services whose term this line renews; confirming extends their end date.",
     )
-    isp_renewal_done = fields.Boolean(copy=False, readonly=True, help="The renewed services were extended.")
+    isp_renewal_done = fields.Boolean(
+        string="Renewal Done", copy=False, readonly=True, help="The renewed services were extended."
+    )
     isp_setup_parent_line_id = fields.Many2one(
         "sale.order.line", string="Setup Fee For", ondelete="cascade", copy=False, index="btree_not_null"
     )
