@@ -5,3 +5,4 @@ from . import test_order
 from . import test_portal
 from . import test_processing
 from . import test_api
+from . import test_concurrency
