@@ -234,6 +234,22 @@ def _stream_odoo(command, log_path):
     return process.returncode, bad_lines, result
 
 
+def _odoo_once(odoo, dbname, log_name, *args):
+    """Run Odoo on ``dbname`` once (install/update, no server work); True when it went cleanly."""
+    command = odoo_command(
+        odoo,
+        f"--database={dbname}",
+        *args,
+        "--stop-after-init",
+        "--workers=0",
+        "--max-cron-threads=0",
+        "--log-level=warn",
+        f"--http-port={free_port(8169)}",
+    )
+    returncode, bad_lines, _result = _stream_odoo(command, LOG_DIR / log_name)
+    return not returncode and not bad_lines
+
+
 def task_test(args):
     odoo = odoo_module()
     if not postgres_ready():
@@ -326,38 +342,15 @@ def task_run(args):
             ",".join(ADDONS),
         ]
         for step, modules in enumerate(init_steps, 1):
-            command = odoo_command(
-                odoo,
-                f"--database={DEMO_DB}",
-                f"--init={modules}",
-                "--stop-after-init",
-                "--workers=0",
-                "--max-cron-threads=0",
-                "--log-level=warn",
-                f"--http-port={free_port(8169)}",
-            )
-            log_path = LOG_DIR / f"run-init-{step}.log"
-            returncode, bad_lines, _result = _stream_odoo(command, log_path)
-            if returncode or bad_lines:
+            if not _odoo_once(odoo, DEMO_DB, f"run-init-{step}.log", f"--init={modules}"):
                 fail(
-                    f"could not create {DEMO_DB} (see {log_path.relative_to(ROOT)}); "
+                    f"could not create {DEMO_DB} (see .logs/run-init-{step}.log); "
                     f"drop it with `dropdb {DEMO_DB}` and retry"
                 )
         print(f"run: database ready in {time.monotonic() - started:.0f} s")
     elif os.environ.get("UPGRADE"):
         print(f"run: upgrading the ISP addons in {DEMO_DB}")
-        command = odoo_command(
-            odoo,
-            f"--database={DEMO_DB}",
-            f"--update={','.join(ADDONS)}",
-            "--stop-after-init",
-            "--workers=0",
-            "--max-cron-threads=0",
-            "--log-level=warn",
-            f"--http-port={free_port(8169)}",
-        )
-        returncode, bad_lines, _result = _stream_odoo(command, LOG_DIR / "run-upgrade.log")
-        if returncode or bad_lines:
+        if not _odoo_once(odoo, DEMO_DB, "run-upgrade.log", f"--update={','.join(ADDONS)}"):
             fail("could not upgrade the ISP addons (see .logs/run-upgrade.log)")
     print(
         f"run: http://localhost:{port} database {DEMO_DB}\n"
@@ -398,19 +391,7 @@ def task_bench(_args):
         fail(f"{DEMO_DB} is the demo database of `make run`; choose another BENCH_DB")
     drop_database(dbname)
     print(f"bench: creating database {dbname} (ISP addons, no demo data)")
-    command = odoo_command(
-        odoo,
-        f"--database={dbname}",
-        f"--init={','.join(ADDONS)}",
-        "--without-demo=all",
-        "--stop-after-init",
-        "--workers=0",
-        "--max-cron-threads=0",
-        "--log-level=warn",
-        f"--http-port={free_port(8169)}",
-    )
-    returncode, bad_lines, _result = _stream_odoo(command, LOG_DIR / "bench-init.log")
-    if returncode or bad_lines:
+    if not _odoo_once(odoo, dbname, "bench-init.log", f"--init={','.join(ADDONS)}", "--without-demo=all"):
         fail("could not create the benchmark database (see .logs/bench-init.log)")
     rc = 0
     for bench in benchmarks:
