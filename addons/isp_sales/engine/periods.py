@@ -33,3 +33,17 @@ def next_term(end, period):
     """(start, end) of the term that follows a term ending on ``end`` (renewals)."""
     start = end + relativedelta(days=1)
     return start, period_end(start, period)
+
+
+def reseller_period_start(day, period):
+    """First day of the reseller billing period (daily / weekly / monthly / yearly) that contains ``day``.
+
+    Weeks start on Monday. Orders from before this day belong to an ended period.
+    """
+    if period == "weekly":
+        return day - relativedelta(days=day.weekday())
+    if period == "monthly":
+        return day.replace(day=1)
+    if period == "yearly":
+        return day.replace(month=1, day=1)
+    return day

@@ -82,6 +82,13 @@ class TestPeriods(BaseCase):
                 self.assertEqual(period_start.toordinal(), previous_end.toordinal() + 1)
             previous_end = period_end
 
+    def test_reseller_period_start(self):
+        day = date(2026, 11, 18)  # a Wednesday
+        self.assertEqual(periods.reseller_period_start(day, "daily"), day)
+        self.assertEqual(periods.reseller_period_start(day, "weekly"), date(2026, 11, 16))
+        self.assertEqual(periods.reseller_period_start(day, "monthly"), date(2026, 11, 1))
+        self.assertEqual(periods.reseller_period_start(day, "yearly"), date(2026, 1, 1))
+
     def test_next_term(self):
         self.assertEqual(periods.next_term(date(2026, 12, 31), "yearly"), (date(2027, 1, 1), date(2027, 12, 31)))
 

@@ -233,7 +233,7 @@ class TestProcessingByClass(IspSalesCase):
             order.date_order = fields.Datetime.now()
             self.env["sale.order"]._cron_isp_close_reseller_periods()
             self.assertFalse(order.invoice_ids)
-        with freeze_time("2026-11-23 01:00:00"):  # the next Monday
+        with freeze_time("2026-11-24 01:00:00"):  # Tuesday: the Monday run was missed
             self.env["sale.order"]._cron_isp_close_reseller_periods()
             self.assertEqual(order.invoice_ids.state, "posted")
             self.env["sale.order"]._cron_isp_close_reseller_periods()
