@@ -68,6 +68,15 @@ class TestOrderServices(IspSalesCase):
         with self.assertRefused(UserError, "back office"):
             service.action_activate()
 
+    def test_salesman_with_own_documents_sees_services_of_own_orders(self):
+        own = new_test_user(self.env, login="own_sales", groups="base.group_user,sales_team.group_sale_salesman")
+        mine = self._order([(self.domain, 1, "mine.de")], user=own)
+        mine.action_confirm()
+        theirs = self._order([(self.domain, 1, "theirs.de")])
+        theirs.action_confirm()
+        visible = self.env["isp.service"].with_user(own).search([("name", "in", ("mine.de", "theirs.de"))])
+        self.assertEqual(visible.mapped("name"), ["mine.de"])
+
     def test_copied_order_has_one_setup_fee_per_article(self):
         order = self._order([(self.hosting, 1, "www.copy.de")])
         copy = order.copy()
