@@ -26,11 +26,12 @@ class ResPartner(models.Model):
             partner.isp_service_count = counts.get(partner.commercial_partner_id, 0)
 
     def _compute_isp_reseller_uninvoiced(self):
+        resellers = self.commercial_partner_id.filtered(
+            lambda partner: partner.id and partner.isp_customer_class == "reseller"
+        )
+        amounts = resellers._isp_reseller_accumulated_by_partner() if resellers else {}
         for partner in self:
-            commercial = partner.commercial_partner_id
-            partner.isp_reseller_uninvoiced = (
-                commercial._isp_reseller_accumulated() if commercial.isp_customer_class == "reseller" else 0.0
-            )
+            partner.isp_reseller_uninvoiced = amounts.get(partner.commercial_partner_id.id, 0.0)
 
     def _isp_reseller_orders(self, before=None):
         """Executed reseller orders that are not invoiced yet."""
@@ -44,14 +45,30 @@ class ResPartner(models.Model):
             domain.append(("date_order", "<", fields.Datetime.to_datetime(before)))
         return self.env["sale.order"].search(domain)
 
-    def _isp_reseller_accumulated(self, exclude=None):
-        """Uninvoiced amount of executed reseller orders, in the company currency."""
-        orders = self._isp_reseller_orders() - (exclude or self.env["sale.order"])
+    def _isp_reseller_accumulated_by_partner(self, exclude=None):
+        """Uninvoiced amount of executed reseller orders per commercial partner, in the company currency."""
+        domain = [
+            ("partner_id", "child_of", self.commercial_partner_id.ids),
+            ("isp_decision", "=", "accumulated"),
+            ("invoice_status", "=", "to invoice"),
+            ("company_id", "=", self.env.company.id),
+        ]
+        if exclude:
+            domain.append(("id", "not in", exclude.ids))
         today = fields.Date.context_today(self)
         company = self.env.company
-        return sum(
-            order.currency_id._convert(order.amount_total, company.currency_id, company, today) for order in orders
-        )
+        amounts = {}
+        for partner, currency, total in self.env["sale.order"]._read_group(
+            domain, ["partner_id", "currency_id"], ["amount_total:sum"]
+        ):
+            key = partner.commercial_partner_id.id
+            amounts[key] = amounts.get(key, 0.0) + currency._convert(total, company.currency_id, company, today)
+        return amounts
+
+    def _isp_reseller_accumulated(self, exclude=None):
+        """Uninvoiced amount of the reseller's executed orders, in the company currency."""
+        self.ensure_one()
+        return self._isp_reseller_accumulated_by_partner(exclude=exclude).get(self.commercial_partner_id.id, 0.0)
 
     def _isp_invoice_reseller_orders(self, before=None):
         """One invoice for all accumulated orders of the reseller, posted and sent."""

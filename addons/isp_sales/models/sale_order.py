@@ -39,7 +39,6 @@ class SaleOrder(models.Model):
     )
     isp_decision = fields.Selection(DECISIONS, string="Processing", readonly=True, copy=False, tracking=True)
     isp_decision_reason = fields.Text(string="Processing Reason", readonly=True, copy=False)
-    isp_customer_class = fields.Selection(related="partner_id.commercial_partner_id.isp_customer_class")
 
     @api.depends("isp_service_ids.state")
     def _compute_isp_service_count(self):
