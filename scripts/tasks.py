@@ -393,17 +393,42 @@ def task_bench(_args):
     print(f"bench: creating database {dbname} (ISP addons, no demo data)")
     if not _odoo_once(odoo, dbname, "bench-init.log", f"--init={','.join(ADDONS)}", "--without-demo=all"):
         fail("could not create the benchmark database (see .logs/bench-init.log)")
+    # A server for the database, as in production: wkhtmltopdf loads the report styles from it.
+    port = _free_port()
+    server = subprocess.Popen(
+        odoo_command(odoo, f"--database={dbname}", f"--db-filter=^{dbname}$", f"--http-port={port}"),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     rc = 0
-    for bench in benchmarks:
-        print(f"bench: {bench.relative_to(ROOT)}")
-        shell = [*odoo_command(odoo, f"--database={dbname}", "--log-level=warn", "--no-http"), "shell"]
-        # `odoo shell` wants the sub-command first
-        shell = [shell[0], "-m", "odoo", "shell", *shell[3:-1]]
-        with open(bench, encoding="utf-8") as script:
-            rc |= subprocess.run(shell, stdin=script, cwd=ROOT, check=False).returncode
+    try:
+        for _ in range(120):
+            time.sleep(1)
+            if _answers(f"http://localhost:{port}/web/login"):
+                break
+        else:
+            fail("bench: the server for report rendering did not start within 120 s")
+        env = {**os.environ, "ISP_BENCH_REPORT_URL": f"http://localhost:{port}"}
+        for bench in benchmarks:
+            print(f"bench: {bench.relative_to(ROOT)}")
+            shell = [*odoo_command(odoo, f"--database={dbname}", "--log-level=warn", "--no-http"), "shell"]
+            # `odoo shell` wants the sub-command first
+            shell = [shell[0], "-m", "odoo", "shell", *shell[3:-1]]
+            with open(bench, encoding="utf-8") as script:
+                rc |= subprocess.run(shell, stdin=script, cwd=ROOT, env=env, check=False).returncode
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
     if not os.environ.get("KEEP_DB"):
         drop_database(dbname)
     sys.exit(rc)
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
 
 
 def task_lint(_args):

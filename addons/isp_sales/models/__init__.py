@@ -7,5 +7,7 @@ from . import sale_order
 from . import sale_order_line
 from . import mail_activity
 from . import res_users
+from . import account_move_line
 from . import account_move
+from . import isp_billing_run
 from . import account_payment

@@ -1,24 +1,234 @@
-from odoo import models
+import logging
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from ..engine import billing, periods
+
+_logger = logging.getLogger(__name__)
+
+SEND_STATES = [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")]
+PRINT_STATES = [("to_print", "To Print"), ("printed", "Printed")]
+#: delivery attempts before an e-mail stays failed until someone retries it
+MAX_ATTEMPTS = 3
+#: invoices sent per batch (one PDF rendering and one commit per batch)
+SEND_BATCH = 50
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    def _isp_deliver(self):
-        """Send posted invoices by e-mail where the customer's billing profile asks for it."""
-        by_email = self.filtered(
-            lambda move: move.commercial_partner_id.isp_invoice_delivery in ("email", "email_post")
+    isp_billing_run_id = fields.Many2one(
+        "isp.billing.run", string="Invoice Run", readonly=True, copy=False, index="btree_not_null"
+    )
+    isp_regenerated_from_id = fields.Many2one(
+        "account.move", string="Corrects", readonly=True, copy=False, index="btree_not_null"
+    )
+    isp_email_state = fields.Selection(
+        SEND_STATES, string="E-mail Delivery", readonly=True, copy=False, index="btree_not_null"
+    )
+    isp_print_state = fields.Selection(
+        PRINT_STATES, string="Postal Delivery", readonly=True, copy=False, index="btree_not_null"
+    )
+    isp_notice_state = fields.Selection(
+        SEND_STATES,
+        string="Advance Notice",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Invoices dated in the future are announced by e-mail, with the PDF, the day before their date.",
+    )
+    isp_delivery_attempts = fields.Integer(string="Delivery Attempts", readonly=True, copy=False)
+    isp_delivery_error = fields.Text(string="Delivery Error", readonly=True, copy=False)
+    isp_credit_applied = fields.Monetary(
+        string="Paid from Credit",
+        readonly=True,
+        copy=False,
+        help="Part of the invoice paid from the customer's prepaid credit when it was issued.",
+    )
+    isp_customer_number = fields.Char(related="commercial_partner_id.isp_customer_number", string="Customer Number")
+    isp_has_service_lines = fields.Boolean(compute="_compute_isp_has_service_lines")
+
+    @api.depends("invoice_line_ids.isp_service_id")
+    def _compute_isp_has_service_lines(self):
+        for move in self:
+            move.isp_has_service_lines = any(move.invoice_line_ids.mapped("isp_service_id"))
+
+    # ------------------------------------------------------------------
+    # Documents
+    # ------------------------------------------------------------------
+
+    def _isp_apply_outstanding_credit(self):
+        """Remember on each invoice how much of it the prepaid credit paid (shown on the PDF)."""
+        residuals = {move: move.amount_residual for move in self}
+        paid = super()._isp_apply_outstanding_credit()
+        for move, residual in residuals.items():
+            applied = residual - move.amount_residual
+            if not move.currency_id.is_zero(applied):
+                move.isp_credit_applied += applied
+        return paid
+
+    def _isp_sepa_prenotification(self):
+        """Values of the SEPA pre-notification block of a direct-debit invoice.
+
+        The payment addon returns the mandate reference, the creditor identifier, the
+        amount and the expected debit date; without it the block states that the amount
+        will be collected by direct debit.
+        """
+        self.ensure_one()
+        return {"amount": self.amount_residual, "currency": self.currency_id}
+
+    # ------------------------------------------------------------------
+    # Corrections
+    # ------------------------------------------------------------------
+
+    def action_isp_regenerate(self):
+        """Correct posted run invoices: a credit note for each and a new invoice from the current service data."""
+        if not self.env.user.has_group("isp_customer.group_isp_user"):
+            raise UserError(self.env._("Only the ISP back office regenerates invoices."))
+        wrong = self.filtered(
+            lambda move: move.move_type != "out_invoice"
+            or move.state != "posted"
+            or not move.isp_has_service_lines
+            or move.payment_state == "reversed"
         )
-        for move in by_email.filtered(lambda move: not move.partner_id.email):
-            move.message_post(
-                body=self.env._("Not sent by e-mail: %(partner)s has no e-mail address.", partner=move.partner_id.name),
-                subtype_xmlid="mail.mt_note",
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "%(invoice)s cannot be regenerated: only posted, not yet reversed invoices "
+                    "of services are corrected this way.",
+                    invoice=wrong[0].display_name,
+                )
             )
-        by_email = by_email.filtered("partner_id.email")
-        if by_email:
-            self.env["account.move.send"]._generate_and_send_invoices(
-                by_email, allow_raising=False, sending_methods={"email"}
-            )
+        new_invoices = self.env["account.move"]
+        for invoice in self:
+            new_invoices |= invoice._isp_regenerate()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        if len(new_invoices) == 1:
+            action.update({"res_id": new_invoices.id, "views": [(False, "form")], "view_mode": "form"})
+        else:
+            action["domain"] = [("id", "in", new_invoices.ids)]
+        return action
+
+    def _isp_regenerate(self):
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        unpaid = self.currency_id.compare_amounts(self.amount_residual, self.amount_total) == 0
+        credit_note = self._reverse_moves(
+            default_values_list=[
+                {
+                    "invoice_date": today,
+                    "ref": self.env._("Correction of %(invoice)s", invoice=self.name),
+                }
+            ],
+            cancel=unpaid,
+        )
+        if credit_note.state == "draft":
+            credit_note.action_post()
+        service_lines = self.invoice_line_ids.filtered("isp_service_id")
+        service_lines.sudo().write({"isp_period_released": True})
+        # the database checks the corrected lines against the released ones
+        service_lines.flush_recordset(["isp_period_released"])
+        new_invoice = (
+            self.env["account.move"]
+            .with_context(tracking_disable=True, mail_create_nolog=True)
+            .create(self._isp_corrected_invoice_vals(service_lines, today))
+        )
+        new_invoice.action_post()
+        new_invoice._isp_apply_outstanding_credit()
+        new_invoice._isp_deliver()
+        self.message_post(
+            body=self.env._(
+                "Corrected by %(credit)s and %(invoice)s.", credit=credit_note.name, invoice=new_invoice.name
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        new_invoice.message_post(
+            body=self.env._(
+                "Corrects %(invoice)s (credit note %(credit)s).", invoice=self.name, credit=credit_note.name
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return new_invoice
+
+    def _isp_corrected_invoice_vals(self, service_lines, today):
+        """The invoice again, its service lines priced from the services as they are now."""
+        partner = self.commercial_partner_id
+        discount = partner.isp_discount or 0.0
+        lines = []
+        for line in self.invoice_line_ids:
+            if line.display_type != "product":
+                lines.append(Command.create({"display_type": line.display_type, "name": line.name}))
+                continue
+            vals = {
+                "product_id": line.product_id.id,
+                "name": line.name,
+                "quantity": line.quantity,
+                "price_unit": line.price_unit,
+                "discount": line.discount,
+                "account_id": line.account_id.id,
+                "tax_ids": [Command.set(line.tax_ids.ids)],
+            }
+            if line in service_lines:
+                service = line.isp_service_id
+                months = periods.PERIOD_MONTHS[service.billing_period]
+                period_start, period_end = billing.aligned_period(
+                    line.isp_period_start, months, partner.isp_billing_day or 1
+                )
+                factor = billing.proration(line.isp_period_start, line.isp_period_end, period_start, period_end)
+                full_price = service.price_unit if service.price_source != "pricelist" else line.isp_full_price
+                vals.update(
+                    {
+                        "quantity": service.quantity,
+                        "price_unit": self.currency_id.round(full_price * factor) if factor != 1 else full_price,
+                        "discount": discount,
+                        "isp_service_id": service.id,
+                        "isp_period_start": line.isp_period_start,
+                        "isp_period_end": line.isp_period_end,
+                        "isp_proration": factor,
+                        "isp_full_price": full_price,
+                        "isp_price_source": line.isp_price_source,
+                    }
+                )
+            lines.append(Command.create(vals))
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "journal_id": self.journal_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": today,
+            "fiscal_position_id": self.fiscal_position_id.id,
+            "invoice_payment_term_id": self.invoice_payment_term_id.id,
+            "invoice_origin": self.invoice_origin,
+            "isp_billing_run_id": self.isp_billing_run_id.id,
+            "isp_regenerated_from_id": self.id,
+            "invoice_line_ids": lines,
+        }
+
+    # ------------------------------------------------------------------
+    # Delivery
+    # ------------------------------------------------------------------
+
+    def _isp_deliver(self):
+        """Queue posted invoices for delivery as the customer's billing profile asks.
+
+        E-mails go out from the delivery cron after this transaction is committed; postal
+        invoices wait in the print queue.
+        """
+        today = fields.Date.context_today(self)
+        for move in self:
+            delivery = move.commercial_partner_id.isp_invoice_delivery
+            values = {}
+            if delivery in ("email", "email_post") and not move.isp_email_state:
+                values["isp_email_state"] = "queued"
+            if delivery in ("post", "email_post") and not move.isp_print_state:
+                values["isp_print_state"] = "to_print"
+            if move.invoice_date and move.invoice_date > today and not move.isp_notice_state:
+                values["isp_notice_state"] = "queued"
+            if values:
+                move.write(values)
+        self.env.ref("isp_sales.ir_cron_isp_deliver_invoices")._trigger()
 
     def _isp_pdf_attachment(self):
         """The invoice PDF as an attachment (rendered when it was not sent yet)."""
@@ -33,6 +243,144 @@ class AccountMove(models.Model):
                 "res_id": self.id,
             }
         )
+
+    @api.model
+    def _isp_due_deliveries(self, kind):
+        today = fields.Date.context_today(self)
+        domain = [
+            ("state", "=", "posted"),
+            "|",
+            (f"isp_{kind}_state", "=", "queued"),
+            "&",
+            "&",
+            (f"isp_{kind}_state", "=", "failed"),
+            ("isp_delivery_attempts", "<", MAX_ATTEMPTS),
+            # failed deliveries wait an hour before the next attempt
+            ("write_date", "<", fields.Datetime.now() - timedelta(hours=1)),
+        ]
+        if kind == "notice":
+            domain += [("invoice_date", "<=", today + timedelta(days=1)), ("invoice_date", ">", today)]
+        else:
+            domain += [("invoice_date", "<=", today)]
+        return self.search(domain, order="invoice_date, id", limit=SEND_BATCH)
+
+    @api.model
+    def _cron_isp_deliver_invoices(self):
+        """Send a batch of due advance notices and invoice e-mails; the cron calls again while some remain."""
+        notices = self._isp_due_deliveries("notice")
+        notices._isp_send_advance_notices()
+        emails = self._isp_due_deliveries("email")
+        emails._isp_send_emails()
+        today = fields.Date.context_today(self)
+        remaining = self.search_count(
+            [
+                ("state", "=", "posted"),
+                "|",
+                "&",
+                ("isp_email_state", "=", "queued"),
+                ("invoice_date", "<=", today),
+                "&",
+                ("isp_notice_state", "=", "queued"),
+                ("invoice_date", "=", today + timedelta(days=1)),
+            ]
+        )
+        self.env["ir.cron"]._notify_progress(done=len(notices) + len(emails), remaining=remaining)
+
+    def _isp_fail_delivery(self, state_field, message, final=False):
+        for move in self:
+            move.write(
+                {
+                    state_field: "failed",
+                    "isp_delivery_attempts": MAX_ATTEMPTS if final else move.isp_delivery_attempts + 1,
+                    "isp_delivery_error": message,
+                }
+            )
+
+    def _isp_send_emails(self):
+        """E-mail the invoices with their PDF (Odoo's invoice template, in the customer's language)."""
+        missing = self.filtered(lambda move: not move.partner_id.email)
+        for move in missing:
+            move._isp_fail_delivery(
+                "isp_email_state",
+                self.env._("%(partner)s has no e-mail address.", partner=move.partner_id.name),
+                final=True,
+            )
+        moves = self - missing
+        if not moves:
+            return
+        try:
+            with self.env.cr.savepoint():
+                # queued in the mail queue, sent by its own cron
+                self.env["account.move.send"]._generate_and_send_invoices(
+                    moves.with_context(mail_notify_force_send=False),
+                    from_cron=True,
+                    sending_methods={"email"},
+                    author_user_id=self.env.user.id,
+                    author_partner_id=self.env.user.partner_id.id,
+                )
+        except Exception as error:
+            _logger.warning("Invoice e-mails failed: %s", error)
+            moves._isp_fail_delivery("isp_email_state", str(error))
+            return
+        failed = moves.filtered(lambda move: move.sending_data and move.sending_data.get("error"))
+        failed.write({"sending_data": False})
+        failed._isp_fail_delivery(
+            "isp_email_state", self.env._("The invoice document could not be generated; see the chatter.")
+        )
+        (moves - failed).write({"isp_email_state": "sent", "isp_delivery_error": False})
+
+    def _isp_send_advance_notices(self):
+        """Tell customers the day before about invoices dated in the future, with the PDF."""
+        template = self.env.ref("isp_sales.mail_template_isp_advance_notice")
+        for move in self:
+            if not move.partner_id.email:
+                move._isp_fail_delivery(
+                    "isp_notice_state",
+                    self.env._("%(partner)s has no e-mail address.", partner=move.partner_id.name),
+                    final=True,
+                )
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    attachment = move.invoice_pdf_report_id or move._isp_pdf_attachment()
+                    template.send_mail(move.id, email_values={"attachment_ids": [Command.link(attachment.id)]})
+            except Exception as error:
+                _logger.warning("Advance notice of %s failed: %s", move.name, error)
+                move._isp_fail_delivery("isp_notice_state", str(error))
+                continue
+            values = {"isp_notice_state": "sent", "isp_delivery_error": False}
+            if move.isp_email_state in ("queued", "failed"):
+                # the notice carried the invoice: no second e-mail on the invoice date
+                values["isp_email_state"] = "sent"
+            move.write(values)
+            move.message_post(
+                body=self.env._("Advance notice sent to %(email)s.", email=move.partner_id.email),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def action_isp_retry_delivery(self):
+        failed = self.filtered(lambda move: "failed" in (move.isp_email_state, move.isp_notice_state))
+        for move in failed:
+            values = {"isp_delivery_attempts": 0, "isp_delivery_error": False}
+            if move.isp_email_state == "failed":
+                values["isp_email_state"] = "queued"
+            if move.isp_notice_state == "failed":
+                values["isp_notice_state"] = "queued"
+            move.write(values)
+        self.env.ref("isp_sales.ir_cron_isp_deliver_invoices")._trigger()
+        return True
+
+    def action_isp_print_and_mark_sent(self):
+        """One PDF of the selected postal invoices; they leave the print queue."""
+        moves = self.filtered(lambda move: move.isp_print_state == "to_print")
+        if not moves:
+            raise UserError(self.env._("None of the selected invoices is waiting to be printed."))
+        moves.write({"isp_print_state": "printed", "is_move_sent": True})
+        return self.env.ref("account.account_invoices").report_action(moves.sorted("name"))
+
+    # ------------------------------------------------------------------
+    # Payments
+    # ------------------------------------------------------------------
 
     def _invoice_paid_hook(self):
         """New clients: the services of an order start when its invoice is paid."""

@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 from ..engine import periods
 from ..engine.identifiers import UNIQUE_TYPES, InvalidIdentifier, normalize
+from .account_move_line import PRICE_SOURCES
 from .product_template import BILLING_PERIODS
 
 SERVICE_STATES = [
@@ -64,6 +65,14 @@ class IspService(models.Model):
         tracking=True,
         help="Price per billing period and unit, from the order or the pricelist; can be overridden.",
     )
+    price_source = fields.Selection(
+        PRICE_SOURCES,
+        default="pricelist",
+        required=True,
+        tracking=True,
+        help="Order: the price agreed in the order. Pricelist: the customer's pricelist price on each "
+        "period's start. Manual price: a price set on the service.",
+    )
     currency_id = fields.Many2one(
         "res.currency",
         required=True,
@@ -87,7 +96,8 @@ class IspService(models.Model):
         store=True,
         readonly=False,
         copy=False,
-        help="Start of the first period that has not been billed yet.",
+        help="First day that has not been billed yet. Services from an order start here after "
+        "the term that the order invoiced.",
     )
     state = fields.Selection(SERVICE_STATES, default="pending", required=True, tracking=True, copy=False, index=True)
     sale_line_id = fields.Many2one("sale.order.line", string="Order Line", copy=False, index="btree_not_null")
@@ -232,6 +242,11 @@ class IspService(models.Model):
         article_types = {product.id: product.isp_article_type for product in products}
         candidates = []
         for vals in vals_list:
+            if "price_source" not in vals:
+                if vals.get("sale_line_id"):
+                    vals["price_source"] = "order"
+                elif "price_unit" in vals:
+                    vals["price_source"] = "manual"
             article_type = article_types.get(vals.get("product_id"))
             if "name" in vals:
                 vals["name"] = self._isp_normalize_identifier(article_type, vals["name"])

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -12,6 +12,36 @@ class ResPartner(models.Model):
         compute="_compute_isp_reseller_uninvoiced",
         help="Executed orders of a trusted reseller that are invoiced at the end of the reseller period.",
     )
+
+    isp_billing_day = fields.Integer(
+        string="Billing Day",
+        default=1,
+        tracking=True,
+        help="Day of the month on which the customer's billing periods start (1 to 28).",
+    )
+    isp_discount = fields.Float(
+        string="Customer Discount (%)",
+        digits="Discount",
+        tracking=True,
+        help="Discount on every line of the customer's periodic invoices.",
+    )
+
+    _sql_constraints = [
+        (
+            "isp_billing_day_range",
+            "CHECK(isp_billing_day IS NULL OR isp_billing_day BETWEEN 1 AND 28)",
+            "The billing day must be between 1 and 28.",
+        ),
+        (
+            "isp_discount_range",
+            "CHECK(isp_discount IS NULL OR isp_discount BETWEEN 0 AND 100)",
+            "The customer discount must be between 0 and 100 %.",
+        ),
+    ]
+
+    @api.model
+    def _isp_manager_fields(self):
+        return super()._isp_manager_fields() + ["isp_billing_day", "isp_discount"]
 
     def _compute_isp_service_count(self):
         stored = self.commercial_partner_id.filtered("id")

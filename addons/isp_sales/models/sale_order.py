@@ -6,7 +6,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..engine import periods
 from ..engine.decisions import decide
 
 _logger = logging.getLogger(__name__)
@@ -319,25 +318,6 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # Resellers
     # ------------------------------------------------------------------
-
-    @api.model
-    def _cron_isp_close_reseller_periods(self):
-        """Invoice the accumulated orders of ended reseller periods (also after missed runs)."""
-        today = fields.Date.context_today(self)
-        orders = self.search([("isp_decision", "=", "accumulated"), ("invoice_status", "=", "to invoice")])
-        groups = orders.grouped(lambda order: (order.partner_id.commercial_partner_id, order.company_id))
-        done = 0
-        for (reseller, company), reseller_orders in groups.items():
-            period_start = periods.reseller_period_start(today, reseller.isp_reseller_period or "monthly")
-            if not any(order.date_order.date() < period_start for order in reseller_orders):
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    reseller.with_company(company)._isp_invoice_reseller_orders(before=period_start)
-                done += 1
-            except UserError:
-                _logger.warning("Could not invoice the accumulated orders of reseller %s", reseller.id, exc_info=True)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
 
     @api.model
     def _cron_isp_process_waiting_credit(self):

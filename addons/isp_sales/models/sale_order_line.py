@@ -1,8 +1,12 @@
 import re
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero
+
+from ..engine import periods
 
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -71,13 +75,19 @@ class SaleOrderLine(models.Model):
         template = self.product_id.product_tmpl_id
         identifiers = self._isp_identifier_list()
         quantity = self.product_uom_qty
+        billing_period = template.isp_billing_period or "monthly"
+        date_start = fields.Date.context_today(self)
         base = {
             "partner_id": order.partner_id.commercial_partner_id.id,
             "product_id": self.product_id.id,
             "price_unit": self.currency_id.round(self.price_unit * (1 - (self.discount or 0.0) / 100.0)),
             "currency_id": order.currency_id.id,
-            "billing_period": template.isp_billing_period or "monthly",
-            "date_start": fields.Date.context_today(self),
+            "billing_period": billing_period,
+            "date_start": date_start,
+            # the order invoices the first term; the invoice run takes over after it
+            "next_invoice_date": periods.period_end(date_start, billing_period) + relativedelta(days=1)
+            if template.isp_recurring
+            else False,
             "sale_line_id": self.id,
             "company_id": order.company_id.id,
         }
@@ -120,7 +130,11 @@ class SaleOrderLine(models.Model):
             line.isp_renewal_done = True
             for service in line.isp_renewed_service_ids.sudo():
                 term_start, term_end = service._isp_next_term()
-                service.write({"date_end": term_end, "price_unit": line.price_unit})
+                values = {"date_end": term_end, "price_unit": line.price_unit, "price_source": "order"}
+                if service.next_invoice_date and service.next_invoice_date >= term_start:
+                    # the renewal order invoices the new term
+                    values["next_invoice_date"] = term_end + relativedelta(days=1)
+                service.write(values)
                 service.message_post(
                     body=self.env._(
                         "Renewed by %(order)s for %(start)s to %(end)s.",

@@ -6,3 +6,5 @@ from . import test_portal
 from . import test_processing
 from . import test_api
 from . import test_concurrency
+from . import test_billing_engine
+from . import test_billing_run

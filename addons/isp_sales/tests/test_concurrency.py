@@ -1,4 +1,6 @@
 import threading
+import time
+from datetime import date
 
 import psycopg2
 
@@ -108,3 +110,97 @@ class TestQuotaRace(BaseCase):
             env = self._env(cr)
             decisions = env["sale.order"].browse(order_ids).mapped("isp_decision")
             self.assertEqual(sorted(decisions), ["accumulated", "waiting_approval"])
+
+
+@tagged("post_install", "-at_install")
+class TestBillingRace(BaseCase):
+    """Two invoice runs bill the same due customers at the same time, like two cron workers.
+
+    Runs on committed data in separate transactions; the records stay in the throw-away
+    test database.
+    """
+
+    def _env(self, cr):
+        return api.Environment(cr, api.SUPERUSER_ID, {})
+
+    def test_two_runs_at_once_bill_every_period_once(self):
+        dbname = get_db_name()
+        # before the demo services' next periods: only this test's services are due
+        run_date = date(2020, 1, 1)
+        with sql_db.db_connect(dbname).cursor() as cr:
+            env = self._env(cr)
+            product = env["product.product"].create(
+                {
+                    "name": "Race database",
+                    "type": "service",
+                    "list_price": 5.0,
+                    "taxes_id": [],
+                    "isp_article_type": "database",
+                    "isp_recurring": True,
+                }
+            )
+            customers = env["res.partner"].create(
+                [
+                    {"name": f"Race Billing {index}", "is_company": True, "isp_lifecycle": "customer"}
+                    for index in range(8)
+                ]
+            )
+            services = env["isp.service"].create(
+                [
+                    {
+                        "partner_id": customer.id,
+                        "product_id": product.id,
+                        "name": f"race_billing_{customer.id}",
+                        "date_start": run_date,
+                        "price_unit": 5.0,
+                        "state": "active",
+                    }
+                    for customer in customers
+                ]
+            )
+            service_ids = services.ids
+
+        barrier = threading.Barrier(2, timeout=30)
+        errors = []
+        envs = [self._env(sql_db.db_connect(dbname).cursor()) for _worker in range(2)]
+
+        def work(env):
+            try:
+                run = env["isp.billing.run"].create({"date": run_date, "trigger": "cron"})
+                run._isp_start()
+                env.cr.commit()
+                barrier.wait()
+                for _call in range(200):
+                    try:
+                        remaining = run._isp_run_batch(limit=2)
+                        env.cr.postcommit.clear()
+                        env.cr.commit()
+                    except psycopg2.errors.SerializationFailure:
+                        # the scheduler calls again in a new transaction
+                        env.cr.rollback()
+                        env.transaction.clear()
+                        remaining = True
+                    if not remaining:
+                        break
+                    time.sleep(0.05)
+                else:
+                    raise AssertionError("the run did not finish")
+            except Exception as error:
+                errors.append(error)
+            finally:
+                env.cr.close()
+
+        threads = [threading.Thread(target=work, args=(env,)) for env in envs]
+        with mute_logger("odoo.sql_db", "odoo.addons.isp_sales.models.isp_billing_run"):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+        self.assertFalse(errors, errors)
+
+        with sql_db.db_connect(dbname).cursor() as cr:
+            env = self._env(cr)
+            lines = env["account.move.line"].search([("isp_service_id", "in", service_ids)])
+            self.assertEqual(sorted(lines.isp_service_id.ids), sorted(service_ids), "every service billed exactly once")
+            self.assertEqual(set(lines.mapped("isp_period_start")), {run_date})
+            self.assertEqual(len(lines.move_id), 8)

@@ -46,3 +46,23 @@ class TestPortalServices(IspTestMixin, HttpCase):
         self.assertTrue(response.url.endswith("/my"))
         home = self.url_open("/my/home")
         self.assertIn("/my/services", home.text)
+
+    def test_portal_invoice_shows_the_service_periods_to_its_customer_only(self):
+        self.alice_service.product_id.isp_recurring = True
+        self.alice_service.write(
+            {"state": "active", "date_start": "2019-01-01", "next_invoice_date": "2019-01-01", "price_unit": 10.0}
+        )
+        run = self.env["isp.billing.run"].create({"date": "2019-01-01"})
+        run.action_confirm()
+        invoice = run.invoice_ids.filtered(lambda move: move.partner_id == self.alice)
+        self.assertEqual(invoice.state, "posted")
+        self.authenticate("alice", "alice")
+        response = self.url_open(f"/my/invoices/{invoice.id}?report_type=html")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("alice.de", response.text)
+        self.assertIn("01/01/2019 - 01/31/2019", response.text)
+        self.assertIn("Service Period", response.text)
+        self.authenticate("bob", "bob")
+        response = self.url_open(f"/my/invoices/{invoice.id}?report_type=html")
+        self.assertNotIn("alice.de", response.text)
+        self.assertTrue(response.url.endswith("/my"))

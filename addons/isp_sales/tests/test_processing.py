@@ -85,7 +85,7 @@ class TestProcessingByClass(IspSalesCase):
         self.assertIn(invoice.name, order.isp_decision_reason)
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.amount_total, 24.0)
-        self.assertTrue(invoice.is_move_sent)
+        self.assertEqual(invoice.isp_email_state, "queued", "sent after the commit by the delivery cron")
         self.assertEqual(set(order.isp_service_ids.mapped("state")), {"pending"})
         self.assertTrue(self._team_mails(order), "the sales team is told")
         self._pay(invoice, 10.0)
@@ -226,17 +226,23 @@ class TestProcessingByClass(IspSalesCase):
         self.assertEqual(reseller.isp_reseller_uninvoiced, 0.0)
         self.assertEqual(reseller.isp_receivable_outstanding, 250.0)
 
-    def test_reseller_period_end_invoices_by_cron(self):
+    def _billing_run(self):
+        run = self.env["isp.billing.run"].create({})
+        run.action_confirm()
+        return run
+
+    def test_reseller_period_end_invoices_by_the_invoice_run(self):
         reseller = self._customer("Weekly Reseller", "reseller", isp_order_quota=1000.0, isp_reseller_period="weekly")
         with freeze_time("2026-11-18 10:00:00"):  # a Wednesday
             order = self._process(self._order([(self.contract, 1, "", {"price_unit": 80.0})], partner=reseller))
             order.date_order = fields.Datetime.now()
-            self.env["sale.order"]._cron_isp_close_reseller_periods()
+            self._billing_run()
             self.assertFalse(order.invoice_ids)
         with freeze_time("2026-11-24 01:00:00"):  # Tuesday: the Monday run was missed
-            self.env["sale.order"]._cron_isp_close_reseller_periods()
+            run = self._billing_run()
             self.assertEqual(order.invoice_ids.state, "posted")
-            self.env["sale.order"]._cron_isp_close_reseller_periods()
+            self.assertEqual(order.invoice_ids.isp_billing_run_id, run)
+            self._billing_run()
             self.assertEqual(len(order.invoice_ids), 1, "running twice invoices nothing twice")
 
     def test_free_article_for_a_new_client_is_executed(self):

@@ -1,0 +1,641 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_date
+
+from ..engine import billing, periods
+from .account_move_line import PRICE_SOURCES
+
+_logger = logging.getLogger(__name__)
+
+RUN_STATES = [
+    ("draft", "Draft"),
+    ("preview", "Previewed"),
+    ("running", "Running"),
+    ("done", "Done"),
+]
+BILLABLE_STATES = ("active", "suspended", "terminated")
+#: customers billed per batch (one transaction per batch in the scheduled run)
+BATCH_SIZE = 100
+#: creation context of run invoices: no "created" message, no tracking values
+QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+
+
+class IspBillingRun(models.Model):
+    _name = "isp.billing.run"
+    _description = "ISP Invoice Run"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    date = fields.Date(
+        string="Run Date",
+        required=True,
+        default=fields.Date.context_today,
+        help="Services whose next period to bill starts on or before this date (plus the days in advance) are billed.",
+    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection(RUN_STATES, default="draft", required=True, readonly=True, copy=False)
+    trigger = fields.Selection(
+        [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
+    )
+    days_in_advance = fields.Integer(
+        default=lambda self: self.env.company.isp_billing_days_in_advance,
+        help="Also bill periods that start up to this many days after the run date.",
+    )
+    bill_suspended = fields.Boolean(
+        string="Bill Suspended Services",
+        default=lambda self: self.env.company.isp_bill_suspended,
+        help="Suspended services are billed as usual; otherwise their periods are passed over.",
+    )
+    started_at = fields.Datetime(readonly=True, copy=False)
+    finished_at = fields.Datetime(readonly=True, copy=False)
+    duration = fields.Float(string="Duration (s)", digits=(16, 1), readonly=True, copy=False)
+    customer_count = fields.Integer(string="Customers", readonly=True, copy=False)
+    invoice_count = fields.Integer(string="Invoices Created", readonly=True, copy=False)
+    line_count = fields.Integer(string="Invoice Lines", readonly=True, copy=False)
+    skipped_count = fields.Integer(
+        string="Periods Passed Over", readonly=True, copy=False, help="Periods of suspended services not billed."
+    )
+    amount_untaxed = fields.Monetary(string="Untaxed Amount", readonly=True, copy=False)
+    amount_total = fields.Monetary(string="Total", readonly=True, copy=False)
+    error_count = fields.Integer(compute="_compute_error_count", string="Number of Errors")
+    invoice_ids = fields.One2many("account.move", "isp_billing_run_id", string="Invoices", readonly=True)
+    error_ids = fields.One2many("isp.billing.run.error", "run_id", string="Errors", readonly=True)
+    preview_line_ids = fields.One2many("isp.billing.run.line", "run_id", string="Preview", readonly=True)
+    preview_invoice_count = fields.Integer(string="Invoices to Create", readonly=True, copy=False)
+    preview_amount_untaxed = fields.Monetary(string="Untaxed Amount to Invoice", readonly=True, copy=False)
+    resellers_done = fields.Boolean(readonly=True, copy=False)
+
+    @api.depends("date")
+    def _compute_name(self):
+        for run in self:
+            run.name = self.env._("Invoice Run %(date)s", date=run.date) if run.date else False
+
+    @api.depends("error_ids")
+    def _compute_error_count(self):
+        for run in self:
+            run.error_count = len(run.error_ids)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def _check_manager(self):
+        if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")):
+            raise UserError(self.env._("Only ISP managers start invoice runs."))
+
+    def action_preview(self):
+        """Show what a confirm would create; create nothing but the preview lines."""
+        self._check_manager()
+        for run in self:
+            if run.state in ("running", "done"):
+                raise UserError(self.env._("%(run)s has been run already.", run=run.name))
+            run.preview_line_ids.unlink()
+            run.error_ids.unlink()
+            partners = run._isp_due_partners()
+            plans, errors = run._isp_plan(partners)
+            run._isp_store_preview(plans)
+            run._isp_record_errors(errors)
+            invoices = [plan for plan in plans if plan["vals"]]
+            run.write(
+                {
+                    "state": "preview",
+                    "preview_invoice_count": len(invoices),
+                    "preview_amount_untaxed": sum(plan["amount_company"] for plan in invoices),
+                }
+            )
+        return True
+
+    def action_confirm(self):
+        """Bill every due customer now (in this transaction)."""
+        self._check_manager()
+        for run in self:
+            if run.state in ("running", "done"):
+                raise UserError(self.env._("%(run)s has been run already.", run=run.name))
+            run.preview_line_ids.unlink()
+            run.error_ids.unlink()
+            run._isp_start()
+            remaining = None
+            while left := run._isp_run_batch():
+                if left == remaining:
+                    # the others are being billed by another run at this moment
+                    run._isp_record_errors(
+                        {
+                            self.env["res.partner"]: self.env._(
+                                "%(count)s customers were being billed by another run at the same time.",
+                                count=left,
+                            )
+                        }
+                    )
+                    break
+                remaining = left
+            run._isp_finish()
+        return True
+
+    def action_view_invoices(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [("isp_billing_run_id", "in", self.ids)]
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        return action
+
+    # ------------------------------------------------------------------
+    # Scheduled run
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_isp_billing_run(self):
+        """Daily run: one batch per call; resumes today's unfinished run after a crash."""
+        remaining = 0
+        for company in self.env.user.company_ids:
+            run = self.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
+            if not run:
+                run = self.with_company(company).create({"company_id": company.id, "trigger": "cron"})
+                run._isp_start()
+            left = run.with_company(company)._isp_run_batch()
+            if left:
+                remaining += left
+            else:
+                run._isp_finish()
+        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+
+    # ------------------------------------------------------------------
+    # Run steps
+    # ------------------------------------------------------------------
+
+    def _isp_start(self):
+        self.ensure_one()
+        self.write({"state": "running", "started_at": fields.Datetime.now()})
+
+    def _isp_finish(self):
+        self.ensure_one()
+        finished = fields.Datetime.now()
+        self.write(
+            {
+                "state": "done",
+                "finished_at": finished,
+                "duration": self.duration + (finished - self.started_at).total_seconds(),
+            }
+        )
+        if self.invoice_count:
+            # deliver after this transaction is committed
+            self.env.ref("isp_sales.ir_cron_isp_deliver_invoices")._trigger()
+
+    def _isp_run_batch(self, limit=BATCH_SIZE):
+        """Bill the next ``limit`` due customers. Returns how many due customers remain (0: done)."""
+        self.ensure_one()
+        if not self.resellers_done:
+            self._isp_close_reseller_periods()
+            self.resellers_done = True
+        partners = self._isp_due_partners()
+        if not partners:
+            return 0
+        try:
+            with self.env.cr.savepoint():
+                locked = self._isp_lock_partners(partners, limit)
+        except pg_errors.SerializationFailure:
+            # another run billed some of these customers after this transaction began
+            _logger.info("Invoice run %s: customers billed by a concurrent run, retrying", self.id)
+            return len(partners)
+        if not locked:
+            # all of them are being billed by another run right now
+            return len(partners)
+        plans, errors = self._isp_plan(locked)
+        errors.update(self._isp_execute(plans))
+        self._isp_record_errors(errors)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        return len(partners) - len(locked)
+
+    def _isp_due_partners(self):
+        """Customers with a service period due on the run date (plus days in advance), minus failed ones."""
+        self.ensure_one()
+        due_date = self.date + timedelta(days=self.days_in_advance)
+        failed = tuple(self.error_ids.partner_id.ids) or (0,)
+        self.env["isp.service"].flush_model()
+        self.env["product.template"].flush_model(["isp_recurring"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT service.partner_id
+                  FROM isp_service service
+                  JOIN product_product product ON product.id = service.product_id
+                  JOIN product_template template ON template.id = product.product_tmpl_id
+                 WHERE service.company_id = %(company)s
+                   AND service.active
+                   AND template.isp_recurring
+                   AND service.state IN %(states)s
+                   AND service.next_invoice_date <= %(due)s
+                   AND (service.date_end IS NULL OR service.next_invoice_date <= service.date_end)
+                   AND service.partner_id NOT IN %(failed)s
+              GROUP BY service.partner_id
+              ORDER BY service.partner_id
+                """,
+                company=self.company_id.id,
+                states=BILLABLE_STATES,
+                due=due_date,
+                failed=failed,
+            )
+        )
+        return self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _isp_lock_partners(self, partners, limit):
+        """Lock up to ``limit`` customers for this transaction; skip those another run is billing now.
+
+        Writing the rows (not only locking them) makes a concurrent run that started earlier
+        fail on them instead of billing from its older snapshot.
+        """
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM res_partner WHERE id IN %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                tuple(partners.ids),
+                limit,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        if ids:
+            self.env.cr.execute(SQL("UPDATE res_partner SET write_date = write_date WHERE id IN %s", tuple(ids)))
+        return partners.browse(ids)
+
+    # ------------------------------------------------------------------
+    # Planning: from services to invoice values (shared by preview and confirm)
+    # ------------------------------------------------------------------
+
+    def _isp_plan(self, partners):
+        """Plan the invoices of ``partners``.
+
+        :return: (plans, errors): plans are dicts with the partner, the invoice values
+            (None when every period was passed over), the services' next dates, the
+            preview rows and the amount in company currency; errors map partners to messages
+        """
+        self.ensure_one()
+        company = self.company_id
+        services = (
+            self.env["isp.service"]
+            .with_company(company)
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("company_id", "=", company.id),
+                    ("state", "in", BILLABLE_STATES),
+                    ("next_invoice_date", "!=", False),
+                    ("product_id.isp_recurring", "=", True),
+                ],
+                order="partner_id, id",
+            )
+        )
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(company), ("type", "=", "sale")], limit=1
+        )
+        errors = {}
+        if not journal:
+            message = self.env._("No sales journal in company %(company)s.", company=company.name)
+            return [], dict.fromkeys(partners, message)
+        builder = _InvoiceBuilder(self, journal)
+        plans = []
+        for partner, partner_services in services.grouped("partner_id").items():
+            try:
+                plans.extend(builder.plan_partner(partner, partner_services))
+            except UserError as error:
+                errors[partner] = str(error)
+        return plans, errors
+
+    def _isp_store_preview(self, plans):
+        rows = [dict(row, run_id=self.id) for plan in plans for row in plan["preview"]]
+        self.env["isp.billing.run.line"].create(rows)
+
+    def _isp_record_errors(self, errors):
+        if errors:
+            self.env["isp.billing.run.error"].create(
+                [
+                    {"run_id": self.id, "partner_id": partner.id, "message": message}
+                    for partner, message in errors.items()
+                ]
+            )
+
+    # ------------------------------------------------------------------
+    # Execution
+    # ------------------------------------------------------------------
+
+    def _isp_execute(self, plans):
+        """Create, post and settle the planned invoices; move the services on.
+
+        All customers of the batch at once; when that fails, customer by customer so that
+        one broken customer is recorded and the others are billed. Returns the errors.
+        """
+        try:
+            with self.env.cr.savepoint():
+                self._isp_execute_plans(plans)
+            return {}
+        except pg_errors.SerializationFailure:
+            raise
+        except Exception:
+            _logger.info("Invoice run %s: batch failed, billing customer by customer", self.id, exc_info=True)
+        errors = {}
+        by_partner = defaultdict(list)
+        for plan in plans:
+            by_partner[plan["partner"]].append(plan)
+        for partner, partner_plans in by_partner.items():
+            try:
+                with self.env.cr.savepoint():
+                    self._isp_execute_plans(partner_plans)
+            except pg_errors.SerializationFailure:
+                raise
+            except Exception as error:
+                _logger.warning("Invoice run %s: customer %s not billed: %s", self.id, partner.id, error)
+                errors[partner] = str(error) or error.__class__.__name__
+        return errors
+
+    def _isp_execute_plans(self, plans):
+        moves = self.env["account.move"]
+        vals_list = [plan["vals"] for plan in plans if plan["vals"]]
+        if vals_list:
+            moves = (
+                self.env["account.move"]
+                .with_company(self.company_id)
+                .with_context(**QUIET, default_move_type="out_invoice")
+                .create(vals_list)
+            )
+            moves._post(soft=False)
+        next_dates = defaultdict(list)
+        for plan in plans:
+            for service_id, day in plan["next_dates"].items():
+                next_dates[day].append(service_id)
+        services = self.env["isp.service"].sudo()
+        for day, service_ids in next_dates.items():
+            services.browse(service_ids).write({"next_invoice_date": day})
+        if moves:
+            moves._isp_apply_outstanding_credit()
+        self.write(
+            {
+                "customer_count": self.customer_count + len({plan["partner"] for plan in plans}),
+                "invoice_count": self.invoice_count + len(moves),
+                "line_count": self.line_count + sum(plan["line_count"] for plan in plans),
+                "skipped_count": self.skipped_count + sum(plan["skipped_count"] for plan in plans),
+                "amount_untaxed": self.amount_untaxed + sum(moves.mapped("amount_untaxed_signed")),
+                "amount_total": self.amount_total + sum(moves.mapped("amount_total_signed")),
+            }
+        )
+        return moves
+
+    def _isp_close_reseller_periods(self):
+        """Invoice the accumulated orders of resellers whose billing period has ended."""
+        orders = self.env["sale.order"].search(
+            [
+                ("isp_decision", "=", "accumulated"),
+                ("invoice_status", "=", "to invoice"),
+                ("company_id", "=", self.company_id.id),
+            ]
+        )
+        errors = {}
+        for reseller, reseller_orders in orders.grouped(lambda order: order.partner_id.commercial_partner_id).items():
+            period_start = periods.reseller_period_start(self.date, reseller.isp_reseller_period or "monthly")
+            if not any(order.date_order.date() < period_start for order in reseller_orders):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    invoices = reseller.with_company(self.company_id)._isp_invoice_reseller_orders(before=period_start)
+                    invoices.write({"isp_billing_run_id": self.id})
+                    self.write(
+                        {
+                            "invoice_count": self.invoice_count + len(invoices),
+                            "amount_untaxed": self.amount_untaxed + sum(invoices.mapped("amount_untaxed_signed")),
+                            "amount_total": self.amount_total + sum(invoices.mapped("amount_total_signed")),
+                        }
+                    )
+            except UserError as error:
+                errors[reseller] = str(error)
+        self._isp_record_errors(errors)
+
+
+class _InvoiceBuilder:
+    """Turns the planner's segments into invoice values, caching accounts, taxes and labels."""
+
+    def __init__(self, run, journal):
+        self.run = run
+        self.env = run.env
+        self.company = run.company_id
+        self.journal = journal
+        self.fiscal_positions = {}
+        self.product_data = {}
+        self.prices = {}
+        self.dates = {}
+
+    def fiscal_position(self, partner):
+        key = (
+            partner.property_account_position_id.id,
+            partner.country_id.id,
+            partner.state_id.id,
+            partner.zip,
+            bool(partner.vat),
+        )
+        if key not in self.fiscal_positions:
+            self.fiscal_positions[key] = (
+                self.env["account.fiscal.position"].with_company(self.company)._get_fiscal_position(partner)
+            )
+        return self.fiscal_positions[key]
+
+    def product(self, product, fiscal_position):
+        key = (product.id, fiscal_position.id)
+        if key not in self.product_data:
+            product = product.with_company(self.company)
+            account = product.product_tmpl_id.get_product_accounts(fiscal_pos=fiscal_position)["income"]
+            taxes = product.taxes_id._filter_taxes_by_company(self.company)
+            self.product_data[key] = (account, fiscal_position.map_tax(taxes))
+        return self.product_data[key]
+
+    def full_price(self, service, partner, day):
+        """(price per period, price source) of the service."""
+        if service.price_source != "pricelist":
+            return service.price_unit, service.price_source
+        pricelist = partner.property_product_pricelist
+        if not pricelist:
+            return service.price_unit, "manual"
+        key = (pricelist.id, service.product_id.id, service.quantity, day)
+        if key not in self.prices:
+            self.prices[key] = pricelist._get_product_price(service.product_id, service.quantity, date=day)
+        return self.prices[key], "pricelist"
+
+    def date_label(self, day, lang):
+        key = (day, lang)
+        if key not in self.dates:
+            self.dates[key] = format_date(self.env, day, lang_code=lang)
+        return self.dates[key]
+
+    def plan_partner(self, partner, services):
+        run = self.run
+        if not partner.property_account_receivable_id:
+            raise UserError(run.env._("%(partner)s has no receivable account.", partner=partner.display_name))
+        by_key = {service.id: service for service in services}
+        inputs = [
+            billing.ServiceInput(
+                key=service.id,
+                next_date=service.next_invoice_date,
+                end=service.date_end or None,
+                period=service.billing_period,
+                skip=service.state == "suspended" and not run.bill_suspended,
+            )
+            for service in services
+        ]
+        planned = billing.plan_customer(
+            inputs,
+            run.date,
+            advance_days=run.days_in_advance,
+            billing_day=partner.isp_billing_day or 1,
+            cycle=partner.isp_billing_interval or "monthly",
+            per_service=partner.isp_invoice_consolidation == "per_order",
+        )
+        fiscal_position = self.fiscal_position(partner)
+        invoice_partner = partner.child_ids.filtered(lambda child: child.type == "invoice")[:1] or partner
+        lang = partner.lang or self.env.lang or "en_US"
+        plans = []
+        for invoice in planned:
+            by_currency = defaultdict(list)
+            for segment in invoice.segments:
+                by_currency[by_key[segment.key].currency_id].append(segment)
+            for currency, segments in by_currency.items():
+                plans.append(
+                    self._plan_invoice(
+                        partner, invoice_partner, invoice, currency, segments, by_key, fiscal_position, lang
+                    )
+                )
+        return plans
+
+    def _plan_invoice(self, partner, invoice_partner, invoice, currency, segments, by_key, fiscal_position, lang):
+        env = self.env(context=dict(self.env.context, lang=lang))
+        discount = partner.isp_discount or 0.0
+        lines, preview = [], []
+        amount = 0.0
+        skipped = 0
+        for segment in segments:
+            service = by_key[segment.key]
+            full_price, source = self.full_price(service, partner, segment.period_start)
+            price = currency.round(full_price * segment.factor) if segment.factor != 1 else full_price
+            days = (segment.end - segment.start).days + 1
+            period_days = (segment.period_end - segment.period_start).days + 1
+            period_text = f"{self.date_label(segment.start, lang)} - {self.date_label(segment.end, lang)}"
+            if segment.factor != 1:
+                period_text += " " + env._("(%(days)s of %(period_days)s days)", days=days, period_days=period_days)
+            name = f"{service.product_id.with_context(lang=lang).display_name}: {service.name}\n{period_text}"
+            subtotal = currency.round(service.quantity * price * (1 - discount / 100.0))
+            preview.append(
+                {
+                    "partner_id": partner.id,
+                    "group": f"{partner.id}-{invoice.group}-{currency.id}",
+                    "invoice_date": invoice.invoice_date,
+                    "service_id": service.id,
+                    "name": name,
+                    "period_start": segment.start,
+                    "period_end": segment.end,
+                    "proration": segment.factor,
+                    "quantity": service.quantity,
+                    "price_unit": price,
+                    "discount": discount,
+                    "price_subtotal": 0.0 if segment.skipped else subtotal,
+                    "price_source": source,
+                    "skipped": segment.skipped,
+                    "currency_id": currency.id,
+                }
+            )
+            if segment.skipped:
+                skipped += 1
+                continue
+            amount += subtotal
+            account, taxes = self.product(service.product_id, fiscal_position)
+            if not account:
+                raise UserError(
+                    env._("Article %(product)s has no income account.", product=service.product_id.display_name)
+                )
+            lines.append(
+                Command.create(
+                    {
+                        "display_type": "product",
+                        "product_id": service.product_id.id,
+                        "product_uom_id": service.product_id.uom_id.id,
+                        "name": name,
+                        "quantity": service.quantity,
+                        "price_unit": price,
+                        "discount": discount,
+                        "account_id": account.id,
+                        "tax_ids": [Command.set(taxes.ids)],
+                        "isp_service_id": service.id,
+                        "isp_period_start": segment.start,
+                        "isp_period_end": segment.end,
+                        "isp_proration": segment.factor,
+                        "isp_full_price": full_price,
+                        "isp_price_source": source,
+                    }
+                )
+            )
+        delivery = partner.isp_invoice_delivery
+        vals = None
+        if lines:
+            vals = {
+                "move_type": "out_invoice",
+                "partner_id": invoice_partner.id,
+                "journal_id": self.journal.id,
+                "company_id": self.company.id,
+                "currency_id": currency.id,
+                "invoice_date": invoice.invoice_date,
+                "fiscal_position_id": fiscal_position.id,
+                "invoice_origin": self.run.name,
+                "isp_billing_run_id": self.run.id,
+                "isp_email_state": "queued" if delivery in ("email", "email_post") else False,
+                "isp_print_state": "to_print" if delivery in ("post", "email_post") else False,
+                "isp_notice_state": "queued" if invoice.invoice_date > self.run.date else False,
+                "invoice_line_ids": lines,
+            }
+        next_dates = {}
+        for segment in segments:
+            day = segment.end + timedelta(days=1)
+            if day > next_dates.get(segment.key, segment.start):
+                next_dates[segment.key] = day
+        amount_company = currency._convert(amount, self.company.currency_id, self.company, invoice.invoice_date)
+        return {
+            "partner": partner,
+            "vals": vals,
+            "next_dates": next_dates,
+            "preview": preview,
+            "line_count": len(lines),
+            "skipped_count": skipped,
+            "amount_company": amount_company,
+        }
+
+
+class IspBillingRunLine(models.Model):
+    _name = "isp.billing.run.line"
+    _description = "ISP Invoice Run Preview Line"
+    _order = "run_id, partner_id, group, period_start, id"
+
+    run_id = fields.Many2one("isp.billing.run", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
+    group = fields.Char(string="Invoice", help="Lines with the same value go on one invoice.")
+    invoice_date = fields.Date()
+    service_id = fields.Many2one("isp.service", required=True)
+    name = fields.Text(string="Label")
+    period_start = fields.Date(string="Period From")
+    period_end = fields.Date(string="Period To")
+    proration = fields.Float(digits=(16, 6))
+    quantity = fields.Float(digits="Product Unit of Measure")
+    price_unit = fields.Float(string="Unit Price", digits="Product Price")
+    discount = fields.Float(string="Discount (%)", digits="Discount")
+    price_subtotal = fields.Monetary(string="Subtotal", currency_field="currency_id")
+    price_source = fields.Selection(PRICE_SOURCES)
+    skipped = fields.Boolean(string="Passed Over", help="Suspended service: the period is not billed.")
+    currency_id = fields.Many2one("res.currency")
+
+
+class IspBillingRunError(models.Model):
+    _name = "isp.billing.run.error"
+    _description = "ISP Invoice Run Error"
+    _order = "run_id, id"
+
+    run_id = fields.Many2one("isp.billing.run", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer")
+    message = fields.Text(required=True)
