@@ -37,14 +37,13 @@ class AccountMove(models.Model):
             ],
             order="date, id",
         )
+        # One reconciliation for all customers: Odoo matches each group's oldest debits with
+        # its oldest credits, and settles the payment states once.
         credit_by_key = credit_lines.grouped(lambda line: (line.partner_id, line.account_id, line.company_id))
-        for invoice in invoices.sorted(lambda move: (move.invoice_date or move.date, move.id)):
-            for line in invoice.line_ids.filtered(lambda line: line in receivable_lines):
-                key = (invoice.commercial_partner_id, line.account_id, invoice.company_id)
-                for credit in credit_by_key.get(key, []):
-                    if line.reconciled or invoice.currency_id.is_zero(invoice.amount_residual):
-                        break
-                    if credit.reconciled:
-                        continue
-                    (line + credit).reconcile()
+        debit_by_key = receivable_lines.grouped(
+            lambda line: (line.move_id.commercial_partner_id, line.account_id, line.company_id)
+        )
+        plan = [debits | credit_by_key[key] for key, debits in debit_by_key.items() if key in credit_by_key]
+        if plan:
+            self.env["account.move.line"]._reconcile_plan(plan)
         return invoices.filtered(lambda move: move.currency_id.is_zero(move.amount_residual))

@@ -10,4 +10,5 @@ from . import res_users
 from . import account_move_line
 from . import account_move
 from . import isp_billing_run
+from . import ir_actions_report
 from . import account_payment

@@ -48,7 +48,7 @@ class AccountMove(models.Model):
         help="Part of the invoice paid from the customer's prepaid credit when it was issued.",
     )
     isp_customer_number = fields.Char(related="commercial_partner_id.isp_customer_number", string="Customer Number")
-    isp_has_service_lines = fields.Boolean(compute="_compute_isp_has_service_lines")
+    isp_has_service_lines = fields.Boolean(compute="_compute_isp_has_service_lines", string="Has Service Lines")
 
     @api.depends("invoice_line_ids.isp_service_id")
     def _compute_isp_has_service_lines(self):

@@ -23,7 +23,7 @@ BILLABLE_STATES = ("active", "suspended", "terminated")
 #: customers billed per batch (one transaction per batch in the scheduled run)
 BATCH_SIZE = 100
 #: creation context of run invoices: no "created" message, no tracking values
-QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True, "mail_notrack": True}
 
 
 class IspBillingRun(models.Model):
@@ -71,7 +71,7 @@ class IspBillingRun(models.Model):
     preview_line_ids = fields.One2many("isp.billing.run.line", "run_id", string="Preview", readonly=True)
     preview_invoice_count = fields.Integer(string="Invoices to Create", readonly=True, copy=False)
     preview_amount_untaxed = fields.Monetary(string="Untaxed Amount to Invoice", readonly=True, copy=False)
-    resellers_done = fields.Boolean(readonly=True, copy=False)
+    resellers_done = fields.Boolean(string="Reseller Periods Closed", readonly=True, copy=False)
 
     @api.depends("date")
     def _compute_name(self):

@@ -472,6 +472,33 @@ class TestBillingCorrectionsAndDelivery(IspBillingCase):
             with self.subTest(expected=expected):
                 self.assertIn(" ".join(expected.split()), text)
 
+    def test_batch_of_invoices_renders_in_one_run_and_splits_per_invoice(self):
+        """Debian's wkhtmltopdf takes one document at a time: the batch is merged and split again."""
+        for index, count in enumerate((1, 45, 1)):
+            customer = self._customer(f"Batch{index} GmbH")
+            for number in range(count):
+                self._service(customer, self.database, f"db_batch_{index}_{number}", date(2027, 1, 1), 1.0)
+        invoices = self._run(date(2027, 1, 1)).invoice_ids.sorted("id")
+        self.registry.enter_test_mode(self.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        streams = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf_prepare_streams("account.account_invoices", {}, res_ids=invoices.ids)
+        )
+        pages = {}
+        for invoice in invoices:
+            reader = PdfReader(streams[invoice.id]["stream"])
+            pages[invoice] = len(reader.pages)
+            first_page = " ".join(reader.pages[0].extract_text().split())
+            self.assertIn(invoice.name, first_page)
+            for page in reader.pages:
+                annotations = page.get("/Annots")
+                annotations = annotations.get_object() if annotations is not None else []
+                uris = [str(a.get_object().get("/A", {}).get("/URI", "")) for a in annotations]
+                self.assertFalse([uri for uri in uris if "isp-pdf-document" in uri], "the split markers are gone")
+        self.assertEqual([pages[invoice] > 1 for invoice in invoices], [False, True, False])
+
 
 def started_mid_month_line(invoice, service):
     return invoice.invoice_line_ids.filtered(lambda line: line.isp_service_id == service)
