@@ -50,6 +50,14 @@ class AccountMove(models.Model):
     isp_customer_number = fields.Char(related="commercial_partner_id.isp_customer_number", string="Customer Number")
     isp_has_service_lines = fields.Boolean(compute="_compute_isp_has_service_lines", string="Has Service Lines")
 
+    def write(self, vals):
+        if self.env.context.get("isp_run_posting") and vals.keys() == {"checked"}:
+            # Posting sets the review flag invoice by invoice; the flag changes no line, so
+            # for the invoice run's own posting the re-synchronisation of tax and payment
+            # term lines is skipped.
+            return super(AccountMove, self.with_context(skip_invoice_sync=True)).write(vals)
+        return super().write(vals)
+
     @api.depends("invoice_line_ids.isp_service_id")
     def _compute_isp_has_service_lines(self):
         for move in self:

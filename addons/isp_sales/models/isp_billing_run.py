@@ -153,12 +153,21 @@ class IspBillingRun(models.Model):
     def _cron_isp_billing_run(self):
         """Daily run: one batch per call; resumes today's unfinished run after a crash."""
         remaining = 0
-        for company in self.env.user.company_ids:
-            run = self.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
+        companies = self.env["res.company"]
+        for (company,) in self.env["isp.service"].sudo()._read_group(
+            [("state", "in", BILLABLE_STATES)], ["company_id"]
+        ) + self.env["sale.order"].sudo()._read_group(
+            [("isp_decision", "=", "accumulated"), ("invoice_status", "=", "to invoice")], ["company_id"]
+        ):
+            companies |= company
+        for company in companies:
+            # the scheduled run bills every company, whoever the cron user is
+            runs = self.sudo().with_company(company)
+            run = runs.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
             if not run:
-                run = self.with_company(company).create({"company_id": company.id, "trigger": "cron"})
+                run = runs.create({"company_id": company.id, "trigger": "cron"})
                 run._isp_start()
-            left = run.with_company(company)._isp_run_batch()
+            left = run._isp_run_batch()
             if left:
                 remaining += left
             else:
@@ -210,7 +219,9 @@ class IspBillingRun(models.Model):
         errors.update(self._isp_execute(plans))
         self._isp_record_errors(errors)
         self.env.flush_all()
-        self.env.invalidate_all()
+        # bounded memory: forget the batch's documents, keep articles, taxes and accounts
+        for model in ("account.move", "account.move.line", "account.partial.reconcile", "isp.service", "res.partner"):
+            self.env[model].invalidate_model()
         return len(partners) - len(locked)
 
     def _isp_due_partners(self):
@@ -359,10 +370,16 @@ class IspBillingRun(models.Model):
             moves = (
                 self.env["account.move"]
                 .with_company(self.company_id)
-                .with_context(**QUIET, default_move_type="out_invoice")
+                # new draft lines have no analytic lines to synchronise yet; posting checks the balance
+                .with_context(
+                    **QUIET, default_move_type="out_invoice", skip_analytic_sync=True, check_move_validity=False
+                )
                 .create(vals_list)
             )
-            moves._post(soft=False)
+            self._isp_subscribe_customers(moves)
+            moves.with_context(skip_analytic_sync=False, check_move_validity=True, isp_run_posting=True)._post(
+                soft=False
+            )
         next_dates = defaultdict(list)
         for plan in plans:
             for service_id, day in plan["next_dates"].items():
@@ -383,6 +400,22 @@ class IspBillingRun(models.Model):
             }
         )
         return moves
+
+    def _isp_subscribe_customers(self, moves):
+        """Make each invoice's customer a follower in one insert (posting does it invoice by invoice)."""
+        default, _internal, external = self.env["mail.message.subtype"].default_subtypes("account.move")
+        self.env["mail.followers"].sudo().create(
+            [
+                {
+                    "res_model": "account.move",
+                    "res_id": move.id,
+                    "partner_id": move.partner_id.id,
+                    "subtype_ids": [Command.set((external if move.partner_id.partner_share else default).ids)],
+                }
+                for move in moves
+            ]
+        )
+        moves.invalidate_recordset(["message_follower_ids", "message_partner_ids"])
 
     def _isp_close_reseller_periods(self):
         """Invoice the accumulated orders of resellers whose billing period has ended."""
@@ -426,6 +459,12 @@ class _InvoiceBuilder:
         self.product_data = {}
         self.prices = {}
         self.dates = {}
+        # without analytic distribution models there is nothing to look up per line
+        self.analytic_models = bool(
+            self.env["account.analytic.distribution.model"].search_count(
+                [("company_id", "in", (False, self.company.id))], limit=1
+            )
+        )
 
     def fiscal_position(self, partner):
         key = (
@@ -570,6 +609,7 @@ class _InvoiceBuilder:
                         "isp_proration": segment.factor,
                         "isp_full_price": full_price,
                         "isp_price_source": source,
+                        **({} if self.analytic_models else {"analytic_distribution": False}),
                     }
                 )
             )
@@ -585,6 +625,7 @@ class _InvoiceBuilder:
                 "invoice_date": invoice.invoice_date,
                 "fiscal_position_id": fiscal_position.id,
                 "invoice_origin": self.run.name,
+                **({"invoice_user_id": partner.user_id.id} if partner.user_id else {}),
                 "isp_billing_run_id": self.run.id,
                 "isp_email_state": "queued" if delivery in ("email", "email_post") else False,
                 "isp_print_state": "to_print" if delivery in ("post", "email_post") else False,
