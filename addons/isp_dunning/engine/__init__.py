@@ -1,0 +1,1 @@
+"""Calculations of the dunning run on plain data (no ORM)."""
