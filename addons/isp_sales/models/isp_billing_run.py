@@ -494,11 +494,14 @@ class _InvoiceBuilder:
         if service.price_source != "pricelist":
             return service.price_unit, service.price_source
         pricelist = partner.property_product_pricelist
-        if not pricelist:
-            return service.price_unit, "manual"
         key = (pricelist.id, service.product_id.id, service.quantity, day)
         if key not in self.prices:
-            self.prices[key] = pricelist._get_product_price(service.product_id, service.quantity, date=day)
+            # without pricelists (the feature is off) the article's sales price applies
+            self.prices[key] = (
+                pricelist._get_product_price(service.product_id, service.quantity, date=day)
+                if pricelist
+                else service.product_id.lst_price
+            )
         return self.prices[key], "pricelist"
 
     def date_label(self, day, lang):
