@@ -472,6 +472,17 @@ class TestBillingCorrectionsAndDelivery(IspBillingCase):
             with self.subTest(expected=expected):
                 self.assertIn(" ".join(expected.split()), text)
 
+    def test_din_5008_layout_shows_customer_number_and_service_period(self):
+        self.env.company.external_report_layout_id = self.env.ref("l10n_din5008.external_layout_din5008")
+        customer = self._customer("Din GmbH")
+        self._service(customer, self.database, "db_din", date(2027, 1, 1), 10.0)
+        invoice = self._run(date(2027, 1, 1)).invoice_ids
+        html = self.env["ir.actions.report"]._render_qweb_html("account.account_invoices", invoice.ids)[0].decode()
+        self.assertIn("din5008", html)
+        self.assertRegex(html, rf"Customer Number</td>\s*<td>{customer.isp_customer_number}</td>")
+        self.assertIn("Service Period", html)
+        self.assertIn("01/31/2027", html)
+
     def test_batch_of_invoices_renders_in_one_run_and_splits_per_invoice(self):
         """Debian's wkhtmltopdf takes one document at a time: the batch is merged and split again."""
         for index, count in enumerate((1, 45, 1)):
