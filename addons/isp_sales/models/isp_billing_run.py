@@ -87,18 +87,20 @@ class IspBillingRun(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
-    def _check_manager(self):
+    def _isp_check_open(self):
+        """Managers only, runs not started yet; forget an earlier preview."""
         if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")):
             raise UserError(self.env._("Only ISP managers start invoice runs."))
+        started = self.filtered(lambda run: run.state in ("running", "done"))
+        if started:
+            raise UserError(self.env._("%(run)s has been run already.", run=started[0].name))
+        self.preview_line_ids.unlink()
+        self.error_ids.unlink()
 
     def action_preview(self):
         """Show what a confirm would create; create nothing but the preview lines."""
-        self._check_manager()
+        self._isp_check_open()
         for run in self:
-            if run.state in ("running", "done"):
-                raise UserError(self.env._("%(run)s has been run already.", run=run.name))
-            run.preview_line_ids.unlink()
-            run.error_ids.unlink()
             partners = run._isp_due_partners()
             plans, errors = run._isp_plan(partners)
             run._isp_store_preview(plans)
@@ -115,12 +117,8 @@ class IspBillingRun(models.Model):
 
     def action_confirm(self):
         """Bill every due customer now (in this transaction)."""
-        self._check_manager()
+        self._isp_check_open()
         for run in self:
-            if run.state in ("running", "done"):
-                raise UserError(self.env._("%(run)s has been run already.", run=run.name))
-            run.preview_line_ids.unlink()
-            run.error_ids.unlink()
             run._isp_start()
             remaining = None
             while left := run._isp_run_batch():
@@ -635,11 +633,7 @@ class _InvoiceBuilder:
                 "isp_notice_state": "queued" if invoice.invoice_date > self.run.date else False,
                 "invoice_line_ids": lines,
             }
-        next_dates = {}
-        for segment in segments:
-            day = segment.end + timedelta(days=1)
-            if day > next_dates.get(segment.key, segment.start):
-                next_dates[segment.key] = day
+        next_dates = billing.next_dates([invoice._replace(segments=segments)])
         amount_company = currency._convert(amount, self.company.currency_id, self.company, invoice.invoice_date)
         return {
             "partner": partner,
