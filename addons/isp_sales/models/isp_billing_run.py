@@ -187,7 +187,7 @@ class IspBillingRun(models.Model):
             {
                 "state": "done",
                 "finished_at": finished,
-                "duration": self.duration + (finished - self.started_at).total_seconds(),
+                "duration": (finished - self.started_at).total_seconds(),
             }
         )
         if self.invoice_count:
