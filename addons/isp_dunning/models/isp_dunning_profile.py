@@ -1,0 +1,163 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+INTEREST_BASES = [
+    ("none", "None"),
+    ("statutory_de", "German statutory (base rate + 5 / + 9 points)"),
+    ("fixed", "Fixed annual rate"),
+]
+CHARGE_MODES = [
+    ("invoice", "One invoice per customer and run"),
+    ("next_invoice", "Added to the next periodic invoice"),
+]
+LEVEL_ACTIONS = [
+    ("none", "None"),
+    ("announce", "Announce suspension"),
+    ("suspend", "Suspend services"),
+    ("terminate", "Terminate services"),
+    ("court", "Mark for court dunning order"),
+]
+
+
+class IspDunningProfile(models.Model):
+    _name = "isp.dunning.profile"
+    _description = "Dunning Profile"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", index=True, default=lambda self: self.env.company)
+    level_ids = fields.One2many("isp.dunning.level", "profile_id", string="Levels", copy=True)
+    interest_basis = fields.Selection(
+        INTEREST_BASES,
+        default="none",
+        required=True,
+        tracking=True,
+        help="German statutory: the base rate of the day plus 5 points for consumers and 9 points for "
+        "businesses (§288 BGB), decided by the customer kind. Interest is simple, per day, on the open "
+        "principal only.",
+    )
+    interest_rate = fields.Float(string="Annual Rate (%)", digits=(5, 2), tracking=True)
+    flat_fee = fields.Boolean(
+        string="Business Flat Fee",
+        tracking=True,
+        help="Charge business customers the flat fee of §288(5) BGB (EUR 40) once per overdue invoice, "
+        "with the first step that charges interest.",
+    )
+    flat_fee_amount = fields.Monetary(default=40.0, currency_field="currency_id")
+    charge_mode = fields.Selection(
+        CHARGE_MODES,
+        string="Charge Fees",
+        default="invoice",
+        required=True,
+        tracking=True,
+        help="Fees and interest as one posted invoice per customer and run, or as lines of the customer's "
+        "next periodic invoice.",
+    )
+    interest_product_id = fields.Many2one(
+        "product.product",
+        string="Interest Article",
+        default=lambda self: self.env.ref("isp_dunning.product_default_interest", raise_if_not_found=False),
+        help="The article that charges default interest (taxes and accounts).",
+    )
+    flat_fee_product_id = fields.Many2one(
+        "product.product",
+        string="Flat Fee Article",
+        default=lambda self: self.env.ref("isp_dunning.product_default_flat_fee", raise_if_not_found=False),
+    )
+    currency_id = fields.Many2one(
+        "res.currency", compute="_compute_currency_id", help="The company's currency: fees and interest are in it."
+    )
+
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for profile in self:
+            profile.currency_id = (profile.company_id or self.env.company).currency_id
+
+    @api.constrains("interest_basis", "interest_rate", "flat_fee", "interest_product_id", "flat_fee_product_id")
+    def _check_interest_rate(self):
+        for profile in self:
+            if profile.interest_basis != "none" and not profile.interest_product_id:
+                raise ValidationError(
+                    self.env._("Profile %(profile)s: interest needs an interest article.", profile=profile.name)
+                )
+            if profile.flat_fee and not profile.flat_fee_product_id:
+                raise ValidationError(
+                    self.env._("Profile %(profile)s: the flat fee needs a flat fee article.", profile=profile.name)
+                )
+            if profile.interest_basis == "fixed" and profile.interest_rate <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Profile %(profile)s: a fixed interest basis needs a positive rate.", profile=profile.name
+                    )
+                )
+
+    def _isp_levels(self):
+        """The levels in the order they are reached."""
+        return self.level_ids.sorted(lambda level: (level.sequence, level.days_overdue, level.id))
+
+
+class IspDunningLevel(models.Model):
+    _name = "isp.dunning.level"
+    _description = "Dunning Level"
+    _order = "profile_id, sequence, days_overdue, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    profile_id = fields.Many2one("isp.dunning.profile", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="profile_id.company_id", store=True)
+    currency_id = fields.Many2one(related="profile_id.currency_id")
+    days_overdue = fields.Integer(
+        required=True,
+        help="Reached when the item is overdue this many days (from the due date).",
+    )
+    min_days_since_previous = fields.Integer(
+        string="Days after Previous Step",
+        default=7,
+        help="At least this many days after the item's previous step: the notice period of a suspension "
+        "announced by the previous level.",
+    )
+    min_amount = fields.Monetary(
+        string="Minimum Open Amount",
+        currency_field="currency_id",
+        help="Reached only when the customer's overdue open total is at least this amount.",
+    )
+    fee_product_id = fields.Many2one(
+        "product.product",
+        string="Fee Article",
+        help="The article the fee is charged as, for its taxes and accounts.",
+    )
+    fee_amount = fields.Monetary(string="Fee", currency_field="currency_id")
+    apply_interest = fields.Boolean(string="Charge Interest")
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="E-mail Template",
+        domain="[('model', '=', 'isp.dunning.letter')]",
+        default=lambda self: self.env.ref("isp_dunning.mail_template_dunning_letter", raise_if_not_found=False),
+    )
+    send_letter = fields.Boolean(string="Letter (PDF)", default=True, help="Attach or print the dunning letter.")
+    action = fields.Selection(LEVEL_ACTIONS, default="none", required=True)
+    notify_sales = fields.Boolean(string="Notify Sales Team")
+    letter_text = fields.Html(translate=True, sanitize=True)
+
+    @api.constrains("days_overdue", "min_days_since_previous", "fee_amount", "min_amount")
+    def _check_numbers(self):
+        for level in self:
+            if level.days_overdue < 0 or level.min_days_since_previous < 0:
+                raise ValidationError(self.env._("Level %(level)s: days cannot be negative.", level=level.name))
+            if level.fee_amount < 0 or level.min_amount < 0:
+                raise ValidationError(
+                    self.env._("Level %(level)s: fee and minimum amount cannot be negative.", level=level.name)
+                )
+            if level.fee_amount and not level.fee_product_id:
+                raise ValidationError(self.env._("Level %(level)s: a fee needs a fee article.", level=level.name))
+
+    def _isp_is_suspending(self):
+        """At or after the profile's first level that suspends or terminates services."""
+        self.ensure_one()
+        levels = self.profile_id._isp_levels()
+        suspending = levels.filtered(lambda level: level.action in ("suspend", "terminate"))
+        return bool(suspending) and list(levels).index(self) >= list(levels).index(suspending[0])

@@ -1,0 +1,677 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from markupsafe import Markup
+from psycopg2 import errors as pg_errors
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_date
+
+from odoo.addons.isp_sales.models.isp_billing_run import QUIET
+
+from ..engine import dunning, interest
+from .isp_dunning_profile import LEVEL_ACTIONS
+
+_logger = logging.getLogger(__name__)
+
+RUN_STATES = [
+    ("draft", "Draft"),
+    ("preview", "Previewed"),
+    ("running", "Running"),
+    ("done", "Done"),
+]
+#: customers dunned per batch (one transaction per batch in the scheduled run)
+BATCH_SIZE = 100
+BUSINESS_KINDS = ("company", "sole_proprietor")
+
+
+class IspDunningRun(models.Model):
+    _name = "isp.dunning.run"
+    _description = "Dunning Run"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    date = fields.Date(string="Run Date", required=True, default=fields.Date.context_today, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection(RUN_STATES, default="draft", required=True, readonly=True, copy=False)
+    trigger = fields.Selection(
+        [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
+    )
+    last_partner_id = fields.Integer(
+        string="Last Customer Done", readonly=True, copy=False, help="Where a resumed run goes on (customer id)."
+    )
+    started_at = fields.Datetime(readonly=True, copy=False)
+    finished_at = fields.Datetime(readonly=True, copy=False)
+    duration = fields.Float(string="Duration (s)", digits=(16, 1), readonly=True, copy=False)
+    letter_count = fields.Integer(string="Number of Letters", readonly=True, copy=False)
+    step_count = fields.Integer(string="Number of Steps", readonly=True, copy=False)
+    fee_total = fields.Monetary(string="Fees", readonly=True, copy=False)
+    interest_total = fields.Monetary(string="Interest", readonly=True, copy=False)
+    charge_invoice_count = fields.Integer(string="Charge Invoices", readonly=True, copy=False)
+    suspended_count = fields.Integer(string="Services Suspended", readonly=True, copy=False)
+    terminated_count = fields.Integer(string="Services Terminated", readonly=True, copy=False)
+    reactivated_count = fields.Integer(string="Services Reactivated", readonly=True, copy=False)
+    error_count = fields.Integer(compute="_compute_error_count", string="Number of Errors")
+    letter_ids = fields.One2many("isp.dunning.letter", "run_id", string="Letters", readonly=True)
+    step_ids = fields.One2many("isp.dunning.step", "run_id", string="Steps", readonly=True)
+    error_ids = fields.One2many("isp.dunning.run.error", "run_id", string="Errors", readonly=True)
+    preview_line_ids = fields.One2many("isp.dunning.run.line", "run_id", string="Preview", readonly=True)
+    preview_letter_count = fields.Integer(string="Letters to Send", readonly=True, copy=False)
+    preview_charge_total = fields.Monetary(string="Fees and Interest to Charge", readonly=True, copy=False)
+
+    @api.depends("date")
+    def _compute_name(self):
+        for run in self:
+            run.name = self.env._("Dunning Run %(date)s", date=run.date) if run.date else False
+
+    @api.depends("error_ids")
+    def _compute_error_count(self):
+        for run in self:
+            run.error_count = len(run.error_ids)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def _isp_check_open(self):
+        if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")):
+            raise UserError(self.env._("Only ISP managers start dunning runs."))
+        started = self.filtered(lambda run: run.state in ("running", "done"))
+        if started:
+            raise UserError(self.env._("%(run)s has been run already.", run=started[0].name))
+        self.preview_line_ids.unlink()
+        self.error_ids.unlink()
+
+    def action_preview(self):
+        """Show what a confirm would do: customers, items, levels, fees, interest, actions. Changes nothing else."""
+        self._isp_check_open()
+        for run in self:
+            plans, errors = run._isp_plan(run._isp_due_partners())
+            rows = [dict(row, run_id=run.id) for plan in plans for row in run._isp_preview_rows(plan)]
+            self.env["isp.dunning.run.line"].create(rows)
+            run._isp_record_errors(errors)
+            run.write(
+                {
+                    "state": "preview",
+                    "preview_letter_count": len(plans),
+                    "preview_charge_total": sum(plan["charge_total"] for plan in plans),
+                }
+            )
+        return True
+
+    def action_confirm(self):
+        """Dun every due customer now (in this transaction)."""
+        self._isp_check_open()
+        for run in self:
+            run._isp_start()
+            while run._isp_run_batch():
+                pass
+            run._isp_finish()
+        return True
+
+    def action_view_letters(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("isp_dunning.isp_dunning_letter_action")
+        action["domain"] = [("run_id", "in", self.ids)]
+        return action
+
+    # ------------------------------------------------------------------
+    # Scheduled run
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_isp_dunning_run(self):
+        """Daily run per company: one batch per call; resumes today's unfinished run after a crash."""
+        remaining = 0
+        today = fields.Date.context_today(self)
+        moves = self.env["account.move"].sudo()
+        companies = self.env["res.company"].browse(
+            {
+                company.id
+                for (company,) in moves._read_group(
+                    [
+                        ("move_type", "=", "out_invoice"),
+                        ("state", "=", "posted"),
+                        ("payment_state", "in", ("not_paid", "partial")),
+                        ("invoice_date_due", "<", today),
+                    ],
+                    ["company_id"],
+                )
+            }
+            | {
+                company.id
+                for (company,) in self.env["isp.service"]
+                .sudo()
+                ._read_group([("isp_dunning_suspended", "=", True)], ["company_id"])
+            }
+        )
+        for company in companies:
+            runs = self.sudo().with_company(company)
+            run = runs.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
+            if not run:
+                if runs.search_count(
+                    [
+                        ("company_id", "=", company.id),
+                        ("trigger", "=", "cron"),
+                        ("date", "=", today),
+                        ("state", "=", "done"),
+                    ]
+                ):
+                    # today's scheduled run is done; a second one would change nothing
+                    continue
+                run = runs.create({"company_id": company.id, "trigger": "cron", "date": today})
+                run._isp_start()
+            if run._isp_run_batch():
+                remaining += 1
+            else:
+                run._isp_finish()
+        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+
+    # ------------------------------------------------------------------
+    # Run steps
+    # ------------------------------------------------------------------
+
+    def _isp_start(self):
+        self.ensure_one()
+        self.write({"state": "running", "started_at": fields.Datetime.now()})
+        # payments received since the last run may end suspensions
+        partners = (
+            self.env["isp.service"]
+            .sudo()
+            .search([("isp_dunning_suspended", "=", True), ("company_id", "=", self.company_id.id)])
+            .partner_id
+        )
+        self.reactivated_count += partners._isp_dunning_reactivate()
+
+    def _isp_finish(self):
+        self.ensure_one()
+        finished = fields.Datetime.now()
+        self.write({"state": "done", "finished_at": finished, "duration": (finished - self.started_at).total_seconds()})
+        self._isp_notify_sales()
+        if self.letter_ids.filtered(lambda letter: letter.email_state == "queued"):
+            self.env.ref("isp_dunning.ir_cron_isp_send_dunning_letters")._trigger()
+
+    def _isp_run_batch(self, limit=BATCH_SIZE):
+        """Dun the next ``limit`` customers after the last one done. Returns True while some remain."""
+        self.ensure_one()
+        partners = self._isp_due_partners(after=self.last_partner_id)
+        if not partners:
+            return False
+        batch = partners[:limit]
+        try:
+            with self.env.cr.savepoint():
+                locked = self.env["isp.billing.run"]._isp_lock_partners(batch, limit)
+        except pg_errors.SerializationFailure:
+            # another run dunned some of these customers after this transaction began
+            _logger.info("Dunning run %s: customers dunned by a concurrent run, retrying", self.id)
+            return True
+        # customers locked by another run are dunned by that run
+        plans, errors = self._isp_plan(locked)
+        errors.update(self._isp_execute(plans))
+        self._isp_record_errors(errors)
+        self.last_partner_id = batch[-1].id
+        self.env.flush_all()
+        for model in ("account.move", "account.move.line", "isp.dunning.step", "isp.dunning.letter", "res.partner"):
+            self.env[model].invalidate_model()
+        return len(partners) > len(batch)
+
+    def _isp_due_partners(self, after=0):
+        """Customers with overdue open items, in id order, after customer id ``after``."""
+        self.ensure_one()
+        domain = self.env["account.move"]._isp_dunning_domain(self.company_id, self.date)
+        groups = self.env["account.move"].sudo()._read_group(domain, ["commercial_partner_id"])
+        return self.env["res.partner"].browse(sorted(partner.id for (partner,) in groups if partner.id > after))
+
+    def _isp_record_errors(self, errors):
+        if errors:
+            self.env["isp.dunning.run.error"].create(
+                [
+                    {"run_id": self.id, "partner_id": partner.id, "message": message}
+                    for partner, message in errors.items()
+                ]
+            )
+
+    # ------------------------------------------------------------------
+    # Planning (shared by preview and confirm)
+    # ------------------------------------------------------------------
+
+    def _isp_plan(self, partners):
+        """Plan the steps of ``partners``' overdue items.
+
+        :return: (plans, errors): one plan per customer with at least one item reaching a
+            level; errors map customers to messages
+        """
+        self.ensure_one()
+        if not partners:
+            return [], {}
+        company = self.company_id
+        day = self.date
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(company)
+            .search(
+                [
+                    *self.env["account.move"]._isp_dunning_domain(company, day),
+                    ("commercial_partner_id", "in", partners.ids),
+                ],
+                order="commercial_partner_id, invoice_date_due, id",
+            )
+        )
+        default_profile = company.isp_dunning_profile_id
+        levels_of = {}
+        flat_fee_moves = set(
+            self.env["isp.dunning.step"]
+            .sudo()
+            .search([("move_id", "in", moves.ids), ("flat_fee_amount", ">", 0)])
+            .move_id.ids
+        )
+        base_rates = self.env["isp.dunning.base.rate"].sudo()._isp_rates()
+        errors = {}
+        planned = []
+        for partner, items in moves.grouped("commercial_partner_id").items():
+            profile = partner.isp_dunning_profile_id or default_profile
+            if not profile:
+                errors[partner] = self.env._("No dunning profile for %(partner)s or its company.", partner=partner.name)
+                continue
+            if profile not in levels_of:
+                levels_of[profile] = {
+                    level.id: (
+                        level,
+                        dunning.Level(
+                            level.id, level.days_overdue, level.min_days_since_previous, Decimal(str(level.min_amount))
+                        ),
+                    )
+                    for level in profile._isp_levels()
+                }
+            levels = levels_of[profile]
+            overdue = Decimal(str(sum(items.mapped("amount_residual_signed"))))
+            steps = []
+            for move in items:
+                found = dunning.next_level(
+                    [engine_level for _level, engine_level in levels.values()],
+                    move.isp_dunning_level_id.id or None,
+                    (day - move.invoice_date_due).days,
+                    move.isp_dunning_date or None,
+                    overdue,
+                    day,
+                )
+                if found:
+                    steps.append({"move": move, "level": levels[found.key][0]})
+            if steps:
+                planned.append(
+                    {"partner": partner, "profile": profile, "items": items, "steps": steps, "overdue": overdue}
+                )
+        self._isp_price_steps(planned, base_rates, flat_fee_moves)
+        return planned, errors
+
+    def _isp_price_steps(self, plans, base_rates, flat_fee_moves):
+        """Fees, flat fees and interest of the planned steps; totals per plan."""
+        day = self.date
+        interest_moves = self.env["account.move"].browse(
+            [
+                step["move"].id
+                for plan in plans
+                if plan["profile"].interest_basis != "none"
+                for step in plan["steps"]
+                if step["level"].apply_interest
+            ]
+        )
+        payments = self._isp_payments(interest_moves)
+        for plan in plans:
+            profile = plan["profile"]
+            partner = plan["partner"]
+            business = partner.isp_customer_kind in BUSINESS_KINDS
+            if profile.interest_basis == "statutory_de":
+                rates, points = base_rates, interest.statutory_points(business)
+            else:
+                rates, points = [(fields.Date.to_date("1900-01-01"), Decimal(str(profile.interest_rate)))], Decimal("0")
+            top = max(plan["steps"], key=lambda step: (step["level"].sequence, step["level"].days_overdue))
+            for step in plan["steps"]:
+                move, level = step["move"], step["level"]
+                step.update(
+                    days_overdue=(day - move.invoice_date_due).days,
+                    open_amount=move.amount_residual_signed,
+                    fee_amount=level.fee_amount if step is top else 0.0,
+                    flat_fee_amount=0.0,
+                    interest_amount=0.0,
+                    periods=[],
+                )
+                if not (level.apply_interest and profile.interest_basis != "none"):
+                    continue
+                if profile.flat_fee and business and move.id not in flat_fee_moves:
+                    step["flat_fee_amount"] = profile.flat_fee_amount
+                start = max(move.invoice_date_due, move.isp_interest_until or move.invoice_date_due) + timedelta(days=1)
+                changes = dunning.principal_changes(
+                    Decimal(str(move.amount_total_signed)), move.invoice_date_due, payments.get(move.id, [])
+                )
+                try:
+                    periods = interest.interest_periods(changes, start, day, rates, points)
+                except interest.MissingRate as error:
+                    raise UserError(
+                        self.env._("No base rate for default interest: %(error)s.", error=str(error))
+                    ) from error
+                step["periods"] = periods
+                step["interest_amount"] = float(interest.total(periods))
+            plan["top"] = top
+            plan["fee_total"] = sum(step["fee_amount"] + step["flat_fee_amount"] for step in plan["steps"])
+            plan["interest_total"] = sum(step["interest_amount"] for step in plan["steps"])
+            plan["charge_total"] = plan["fee_total"] + plan["interest_total"]
+
+    def _isp_payments(self, moves):
+        """Payments and credit notes that reduced each item: {move id: [(date, amount in company currency)]}."""
+        if not moves:
+            return {}
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move.line"].flush_model(["move_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT line.move_id, partial.max_date, SUM(partial.amount)
+                  FROM account_partial_reconcile partial
+                  JOIN account_move_line line ON line.id = partial.debit_move_id
+                 WHERE line.move_id IN %s
+              GROUP BY line.move_id, partial.max_date
+                """,
+                tuple(moves.ids),
+            )
+        )
+        result = defaultdict(list)
+        for move_id, day, amount in self.env.cr.fetchall():
+            result[move_id].append((day, Decimal(str(amount))))
+        return result
+
+    def _isp_preview_rows(self, plan):
+        stepped = {step["move"]: step for step in plan["steps"]}
+        rows = []
+        for move in plan["items"]:
+            step = stepped.get(move)
+            row = {
+                "partner_id": plan["partner"].id,
+                "move_id": move.id,
+                "current_level_id": move.isp_dunning_level_id.id,
+                "days_overdue": (self.date - move.invoice_date_due).days,
+                "open_amount": move.amount_residual_signed,
+            }
+            if step:
+                periods = step["periods"]
+                row.update(
+                    level_id=step["level"].id,
+                    fee_amount=step["fee_amount"] + step["flat_fee_amount"],
+                    interest_amount=step["interest_amount"],
+                    interest_rate=_rates_label(periods),
+                    interest_days=sum(period.days for period in periods),
+                    action=step["level"].action,
+                )
+            rows.append(row)
+        return rows
+
+    # ------------------------------------------------------------------
+    # Execution
+    # ------------------------------------------------------------------
+
+    def _isp_execute(self, plans):
+        """Execute the plans of a batch at once; when that fails, customer by customer."""
+        try:
+            with self.env.cr.savepoint():
+                self._isp_execute_plans(plans)
+            return {}
+        except pg_errors.SerializationFailure:
+            raise
+        except Exception:
+            _logger.info("Dunning run %s: batch failed, dunning customer by customer", self.id, exc_info=True)
+        errors = {}
+        for plan in plans:
+            try:
+                with self.env.cr.savepoint():
+                    self._isp_execute_plans([plan])
+            except pg_errors.SerializationFailure:
+                raise
+            except Exception as error:
+                _logger.warning("Dunning run %s: customer %s not dunned: %s", self.id, plan["partner"].id, error)
+                errors[plan["partner"]] = str(error) or error.__class__.__name__
+        return errors
+
+    def _isp_execute_plans(self, plans):
+        if not plans:
+            return
+        day = self.date
+        letters = (
+            self.env["isp.dunning.letter"]
+            .sudo()
+            .with_context(**QUIET)
+            .create([self._isp_letter_vals(plan) for plan in plans])
+        )
+        step_vals = []
+        for plan, letter in zip(plans, letters, strict=True):
+            plan["letter"] = letter
+            mode = plan["profile"].charge_mode
+            for step in plan["steps"]:
+                charged = step["fee_amount"] + step["flat_fee_amount"] + step["interest_amount"]
+                periods = step["periods"]
+                step_vals.append(
+                    {
+                        "move_id": step["move"].id,
+                        "partner_id": plan["partner"].id,
+                        "level_id": step["level"].id,
+                        "run_id": self.id,
+                        "letter_id": letter.id,
+                        "date": day,
+                        "days_overdue": step["days_overdue"],
+                        "open_amount": step["open_amount"],
+                        "action": step["level"].action,
+                        "fee_amount": step["fee_amount"],
+                        "flat_fee_amount": step["flat_fee_amount"],
+                        "interest_amount": step["interest_amount"],
+                        "interest_from": periods[0].start if periods else False,
+                        "interest_to": periods[-1].end if periods else False,
+                        "interest_days": sum(period.days for period in periods),
+                        "interest_rate": _rates_label(periods),
+                        "charge_state": ("pending" if mode == "next_invoice" else "invoiced") if charged else "none",
+                    }
+                )
+        steps = self.env["isp.dunning.step"].sudo().create(step_vals)
+        self._isp_update_items(plans)
+        charge_moves = self._isp_charge_invoices(plans, steps)
+        suspended, terminated = self._isp_apply_actions(plans)
+        self.write(
+            {
+                "letter_count": self.letter_count + len(letters),
+                "step_count": self.step_count + len(steps),
+                "fee_total": self.fee_total + sum(plan["fee_total"] for plan in plans),
+                "interest_total": self.interest_total + sum(plan["interest_total"] for plan in plans),
+                "charge_invoice_count": self.charge_invoice_count + len(charge_moves),
+                "suspended_count": self.suspended_count + suspended,
+                "terminated_count": self.terminated_count + terminated,
+            }
+        )
+
+    def _isp_letter_vals(self, plan):
+        partner = plan["partner"]
+        top_level = plan["top"]["level"]
+        delivery = partner.isp_invoice_delivery
+        values = {
+            "run_id": self.id,
+            "partner_id": partner.id,
+            "company_id": self.company_id.id,
+            "date": self.date,
+            "level_id": top_level.id,
+            "move_ids": [Command.set(plan["items"].ids)],
+            "open_total": float(plan["overdue"]),
+            "fee_total": plan["fee_total"],
+            "interest_total": plan["interest_total"],
+            "charge_total": plan["charge_total"],
+        }
+        if delivery in ("email", "email_post", "portal"):
+            values["email_state"] = "queued"
+        if delivery in ("post", "email_post") and top_level.send_letter:
+            values["print_state"] = "to_print"
+        if top_level.action == "announce":
+            following = plan["profile"]._isp_levels().filtered(lambda level: level.sequence > top_level.sequence)[:1]
+            values["suspension_date"] = self.date + timedelta(days=following.min_days_since_previous or 14)
+        return values
+
+    def _isp_update_items(self, plans):
+        """Level, step date, interest date and court state of the dunned items, in grouped writes."""
+        by_values = defaultdict(list)
+        for plan in plans:
+            for step in plan["steps"]:
+                values = {"isp_dunning_level_id": step["level"].id, "isp_dunning_date": self.date}
+                if step["periods"] or step["level"].apply_interest:
+                    values["isp_interest_until"] = self.date
+                if step["level"].action == "court" and not step["move"].isp_court_state:
+                    values.update(isp_court_state="candidate", isp_court_date=self.date)
+                by_values[tuple(sorted(values.items()))].append(step["move"].id)
+        moves = self.env["account.move"].sudo().with_context(**QUIET, skip_invoice_sync=True)
+        for values, move_ids in by_values.items():
+            moves.browse(move_ids).write(dict(values))
+
+    def _isp_charge_invoices(self, plans, steps):
+        """One posted invoice per customer for fees and interest, where the profile charges that way."""
+        steps_of = steps.grouped("letter_id")
+        invoiced = [plan for plan in plans if plan["charge_total"] and plan["profile"].charge_mode == "invoice"]
+        if not invoiced:
+            return self.env["account.move"]
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "sale")], limit=1
+        )
+        if not journal:
+            raise UserError(self.env._("No sales journal in company %(company)s.", company=self.company_id.name))
+        vals_list = [
+            {
+                "move_type": "out_invoice",
+                "partner_id": plan["partner"].id,
+                "journal_id": journal.id,
+                "invoice_date": self.date,
+                "currency_id": self.company_id.currency_id.id,
+                "isp_dunning_charge": True,
+                "invoice_origin": plan["letter"].name,
+                "invoice_line_ids": steps_of[plan["letter"]]._isp_charge_lines(),
+            }
+            for plan in invoiced
+        ]
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .with_context(**QUIET, default_move_type="out_invoice", check_move_validity=False)
+            .create(vals_list)
+        )
+        self.env["isp.billing.run"]._isp_subscribe_customers(moves)
+        moves.with_context(check_move_validity=True, isp_run_posting=True)._post(soft=False)
+        for plan, move in zip(invoiced, moves, strict=True):
+            plan["letter"].charge_move_id = move
+            steps_of[plan["letter"]].filtered(lambda step: step.charge_state == "invoiced").charge_move_id = move
+        return moves
+
+    def _isp_apply_actions(self, plans):
+        """Suspend or terminate the services of customers whose items reached such a level."""
+        actions = defaultdict(set)
+        for plan in plans:
+            for step in plan["steps"]:
+                actions[step["level"].action].add(plan["partner"].id)
+        services = self.env["isp.service"].sudo()
+        suspended = terminated = 0
+        if actions["suspend"] or actions["terminate"]:
+            to_suspend = services.search(
+                [
+                    ("partner_id", "in", list(actions["suspend"] - actions["terminate"])),
+                    ("company_id", "=", self.company_id.id),
+                    ("state", "=", "active"),
+                ]
+            )
+            to_suspend.write({"state": "suspended", "isp_dunning_suspended": True})
+            for service in to_suspend:
+                service.message_post(
+                    body=self.env._("Suspended for arrears by %(run)s.", run=self.name), subtype_xmlid="mail.mt_note"
+                )
+            to_terminate = services.search(
+                [
+                    ("partner_id", "in", list(actions["terminate"])),
+                    ("company_id", "=", self.company_id.id),
+                    ("state", "in", ("pending", "active", "suspended")),
+                ]
+            )
+            to_terminate._isp_terminate(self.date)
+            to_terminate.isp_dunning_suspended = False
+            suspended, terminated = len(to_suspend), len(to_terminate)
+        return suspended, terminated
+
+    def _isp_notify_sales(self):
+        """Tell each sales team which of its customers reached a level that asks for it, in one message."""
+        letters = self.letter_ids.filtered(lambda letter: letter.step_ids.level_id.filtered("notify_sales"))
+        for team, team_letters in letters.grouped(lambda letter: letter.partner_id.team_id).items():
+            recipients = (team.member_ids | team.user_id).partner_id
+            rows = Markup("").join(
+                Markup("<li>%s: %s, %s %s</li>")
+                % (
+                    letter.partner_id.display_name,
+                    letter.level_id.name,
+                    self.env._("overdue"),
+                    self.env["ir.qweb.field.monetary"].value_to_html(
+                        letter.open_total, {"display_currency": letter.currency_id}
+                    ),
+                )
+                for letter in team_letters.sorted(lambda letter: letter.partner_id.display_name or "")
+            )
+            self.message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>")
+                % (
+                    self.env._(
+                        "Customers of %(team)s dunned on %(date)s:",
+                        team=team.name or self.env._("no sales team"),
+                        date=format_date(self.env, self.date),
+                    ),
+                    rows,
+                ),
+                partner_ids=recipients.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+
+
+def _rates_label(periods):
+    """'6.27 %' or '7.27 % / 6.27 %' when the rate changed within the interest days."""
+    rates = []
+    for period in periods:
+        label = f"{period.rate:.2f} %"
+        if label not in rates:
+            rates.append(label)
+    return " / ".join(rates)
+
+
+class IspDunningRunLine(models.Model):
+    _name = "isp.dunning.run.line"
+    _description = "Dunning Run Preview Line"
+    _order = "run_id, partner_id, days_overdue desc, id"
+
+    run_id = fields.Many2one("isp.dunning.run", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
+    move_id = fields.Many2one("account.move", string="Invoice", required=True)
+    currency_id = fields.Many2one(related="run_id.currency_id")
+    current_level_id = fields.Many2one("isp.dunning.level")
+    level_id = fields.Many2one(
+        "isp.dunning.level", string="New Level", help="Empty: listed in the letter, no new step."
+    )
+    days_overdue = fields.Integer()
+    open_amount = fields.Monetary(currency_field="currency_id")
+    fee_amount = fields.Monetary(string="Fees", currency_field="currency_id")
+    interest_amount = fields.Monetary(string="Interest", currency_field="currency_id")
+    interest_rate = fields.Char(string="Rate")
+    interest_days = fields.Integer()
+    action = fields.Selection(LEVEL_ACTIONS)
+
+
+class IspDunningRunError(models.Model):
+    _name = "isp.dunning.run.error"
+    _description = "Dunning Run Error"
+    _order = "run_id, id"
+
+    run_id = fields.Many2one("isp.dunning.run", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer")
+    message = fields.Text(required=True)

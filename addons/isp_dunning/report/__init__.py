@@ -1,0 +1,1 @@
+from . import isp_dunning_overdue_report

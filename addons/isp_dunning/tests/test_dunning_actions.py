@@ -1,0 +1,218 @@
+from unittest.mock import patch
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import IspDunningCase
+
+
+@tagged("post_install", "-at_install")
+class TestDunningActions(IspDunningCase):
+    def _to_second_dunning(self, partner, amount=1000.0):
+        invoice = self._due_invoice(partner, amount, "2025-05-31")
+        for day in ("2025-06-07", "2025-06-21", "2025-07-05"):
+            run = self._run(day)
+        return invoice, run
+
+    def _waive(self, steps, reason, user=None):
+        env = self.env(user=user) if user else self.env
+        wizard = (
+            env["isp.dunning.waive"]
+            .with_context(active_model="isp.dunning.step", active_ids=steps.ids)
+            .create({"reason": reason})
+        )
+        return wizard.action_waive()
+
+    def test_waive_invoiced_charges_by_credit_note(self):
+        invoice, run = self._to_second_dunning(self.business)
+        step = run.step_ids
+        charge = step.charge_move_id
+        self.assertAlmostEqual(charge.amount_residual, 6.69)
+        with self.assertRefused(AccessError, "not allowed to create|Only ISP managers"):
+            self._waive(step, "goodwill", user=self.clerk)
+        with self.assertRefused(UserError, "reason"):
+            self._waive(step, "   ")
+        self.assertEqual(step.charge_state, "invoiced", "a refused waiver changes nothing")
+        self._waive(step, "Customer was in hospital")
+        self.assertEqual((step.charge_state, step.waived_amount), ("waived", 6.69))
+        self.assertEqual(step.waive_reason, "Customer was in hospital")
+        refund = step.waive_move_id
+        self.assertEqual((refund.move_type, refund.state), ("out_refund", "posted"))
+        self.assertAlmostEqual(refund.amount_total, 6.69)
+        self.assertEqual(charge.amount_residual, 0.0, "the credit note settles the charge invoice")
+        self.assertEqual(invoice.isp_dunning_waived, 6.69)
+        self.assertIn("Customer was in hospital", invoice.message_ids[0].body)
+        with self.assertRefused(UserError, "nothing|no fees"):
+            step.action_waive()
+        # the other step's charges (interest and flat fee of the first notice) stay
+        first = invoice.isp_dunning_step_ids.filtered(lambda s: s.level_id == self.dunning_1)
+        self.assertEqual(first.charge_state, "invoiced")
+        self.assertAlmostEqual(first.charge_move_id.amount_residual, 46.48)
+
+    def test_charges_on_next_periodic_invoice(self):
+        self.profile.charge_mode = "next_invoice"
+        service = self.env["isp.service"].create(
+            {
+                "name": "mueller.example",
+                "partner_id": self.business.id,
+                "product_id": self.hosting.id,
+                "state": "active",
+                "date_start": "2025-07-01",
+            }
+        )
+        invoice, run = self._to_second_dunning(self.business)
+        steps = invoice.isp_dunning_step_ids.filtered("charge_total")
+        self.assertEqual(set(steps.mapped("charge_state")), {"pending"})
+        self.assertFalse(run.letter_ids.charge_move_id, "no separate charge invoice")
+        with freeze_time("2025-08-01"):
+            billing = self.env["isp.billing.run"].create({})
+            billing.action_confirm()
+        charge_lines = billing.invoice_ids.invoice_line_ids.filtered("isp_dunning_step_id")
+        periodic = charge_lines.move_id
+        self.assertEqual(len(periodic), 1, "all waiting charges on one invoice")
+        self.assertAlmostEqual(sum(charge_lines.mapped("price_subtotal")), 46.48 + 6.69)
+        self.assertEqual(periodic.invoice_line_ids.filtered("isp_service_id").isp_service_id, service)
+        self.assertTrue(periodic.isp_billing_run_id, "the periodic invoice of the invoice run")
+        self.assertEqual(set(steps.mapped("charge_state")), {"invoiced"})
+        self.assertEqual(steps.charge_move_id, periodic)
+
+    def test_waive_pending_charges_without_credit_note(self):
+        self.profile.charge_mode = "next_invoice"
+        _invoice, run = self._to_second_dunning(self.business)
+        self._waive(run.step_ids, "Goodwill")
+        self.assertEqual(run.step_ids.charge_state, "waived")
+        self.assertFalse(run.step_ids.waive_move_id, "nothing was billed, nothing to credit")
+
+    def test_manual_level_change_with_reason(self):
+        invoice, _run = self._to_second_dunning(self.business)
+        with freeze_time("2025-07-10"):
+            wizard = (
+                self.env["isp.dunning.set.level"]
+                .with_user(self.clerk)
+                .with_context(active_model="account.move", active_ids=invoice.ids)
+                .create({"level_id": self.reminder.id, "reason": "Payment plan agreed by phone"})
+            )
+            wizard.action_apply()
+        self.assertEqual(invoice.isp_dunning_level_id, self.reminder)
+        manual = invoice.isp_dunning_step_ids.filtered("manual")
+        self.assertEqual((manual.level_id, manual.reason), (self.reminder, "Payment plan agreed by phone"))
+        released = invoice.isp_dunning_step_ids.filtered("released")
+        self.assertEqual(released.level_id, self.dunning_1 | self.dunning_2)
+        run = self._run("2025-07-24")
+        self.assertEqual(run.step_ids.level_id, self.dunning_1, "released levels are reached again")
+        self.assertEqual(run.step_ids.flat_fee_amount, 0.0, "the flat fee was charged once for this invoice")
+        # interest goes on from where it was charged, never twice for a day
+        self.assertEqual(run.step_ids.interest_from, fields.Date.to_date("2025-07-06"))
+
+    def test_exactly_once_per_invoice_and_level(self):
+        invoice = self._due_invoice(self.business, 100.0, "2025-05-31")
+        run = self._run("2025-06-07")
+        self.assertEqual(len(self._run("2025-06-07").step_ids) + len(self._run("2025-06-08").step_ids), 0)
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            self.env["isp.dunning.step"].create(
+                {
+                    "move_id": invoice.id,
+                    "partner_id": self.business.id,
+                    "level_id": self.reminder.id,
+                    "date": "2025-06-08",
+                }
+            )
+        self.assertEqual(len(invoice.isp_dunning_step_ids), 1)
+        self.assertEqual(run.step_count, 1)
+
+    def test_killed_run_resumes_without_duplicates(self):
+        partners = self.business | self.consumer | self.customer
+        for partner in partners:
+            self._due_invoice(partner, 120.0, "2025-05-31")
+        with freeze_time("2025-06-10"):
+            run = self.env["isp.dunning.run"].sudo().create({"trigger": "cron"})
+            run._isp_start()
+            self.assertTrue(run._isp_run_batch(limit=1), "two customers remain")
+            # the worker dies here; the next cron call takes the run up again
+            for _call in range(3):
+                self.env["isp.dunning.run"]._cron_isp_dunning_run()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.letter_ids.partner_id, partners)
+        self.assertEqual(len(run.step_ids), 3)
+        self.assertEqual(self.env["isp.dunning.run"].search_count([("date", "=", "2025-06-10")]), 1)
+
+    def test_one_bad_customer_does_not_stop_the_run(self):
+        self._due_invoice(self.business, 1000.0, "2025-05-31")
+        self._due_invoice(self.consumer, 1000.0, "2025-05-31")
+        self._run("2025-06-07")
+        original = type(self.env["isp.dunning.step"])._isp_charge_lines
+        business = self.business
+
+        def charge_lines(steps):
+            if steps.partner_id == business:
+                raise UserError(steps.env._("The fee article has no income account."))
+            return original(steps)
+
+        with patch.object(type(self.env["isp.dunning.step"]), "_isp_charge_lines", charge_lines):
+            run = self._run("2025-06-21")
+        self.assertEqual(run.letter_ids.partner_id, self.consumer)
+        self.assertEqual(run.error_ids.partner_id, self.business)
+        self.assertIn("income account", run.error_ids.message)
+        self.assertEqual(
+            self.env["isp.dunning.step"].search_count([("partner_id", "=", self.business.id), ("run_id", "=", run.id)]),
+            0,
+            "nothing half-done for the failed customer",
+        )
+
+    def test_sales_team_notified_with_the_list(self):
+        team = self.env["crm.team"].create({"name": "Business Customers", "user_id": self.manager.id})
+        self.business.team_id = team
+        self._due_invoice(self.business, 1000.0, "2025-05-31")
+        for day in ("2025-06-07", "2025-06-21", "2025-07-05"):
+            self._run(day)
+        run = self._run("2025-07-19")
+        message = run.message_ids.filtered(lambda m: m.message_type == "comment")
+        self.assertEqual(len(message), 1)
+        self.assertIn(self.manager.partner_id, message.partner_ids)
+        self.assertIn("Müller", message.body)
+        self.assertIn("Final notice", message.body)
+
+    def test_court_candidates_and_overdue_report(self):
+        invoice = self._due_invoice(self.business, 1000.0, "2025-05-31", invoice_date="2025-05-17")
+        for day in ("2025-06-07", "2025-06-21", "2025-07-05", "2025-07-19", "2025-08-02", "2025-08-29"):
+            self._run(day)
+        candidates = self.env["account.move"].search([("isp_court_state", "=", "candidate")])
+        self.assertEqual(candidates, invoice)
+        # what a Mahnbescheid needs, per invoice
+        self.assertEqual(
+            (invoice.name, invoice.invoice_date, invoice.amount_total, invoice.isp_interest_from),
+            (invoice.name, fields.Date.to_date("2025-05-17"), 1000.0, fields.Date.to_date("2025-06-01")),
+        )
+        invoice.write(
+            {"isp_court_state": "filed", "isp_court_date": "2025-09-05", "isp_court_file_number": "25-1234567-0-1"}
+        )
+        self.env.flush_all()
+        row = self.env["isp.dunning.overdue.report"].search([("move_id", "=", invoice.id)])
+        self.assertEqual((row.level_id, row.court_state, row.amount_residual), (self.court, "filed", 1000.0))
+        self.assertEqual(row.age, "over_90")
+
+    def test_run_rights(self):
+        run = self.env["isp.dunning.run"].with_user(self.manager).create({})
+        with self.assertRefused(UserError, "Only ISP managers"):
+            run.with_user(self.clerk).action_confirm()
+        with self.assertRefused(AccessError, "not allowed|access"):
+            self.env["isp.dunning.run"].with_user(self.clerk).create({})
+        portal = self.env["res.users"].create(
+            {
+                "name": "Portal Müller",
+                "login": "portal_mueller",
+                "partner_id": self.business.id,
+                "groups_id": [fields.Command.set([self.env.ref("base.group_portal").id])],
+            }
+        )
+        self._due_invoice(self.business, 100.0, "2025-05-31")
+        letter = self._run("2025-06-07").letter_ids
+        with self.assertRefused(AccessError, "not allowed|access"):
+            letter.with_user(portal).read(["open_total"])
+        with self.assertRefused(AccessError, "not allowed|access"):
+            self.env["isp.dunning.step"].with_user(portal).search([])
