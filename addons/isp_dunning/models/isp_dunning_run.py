@@ -597,7 +597,9 @@ class IspDunningRun(models.Model):
                     ("state", "in", ("pending", "active", "suspended")),
                 ]
             )
-            to_terminate._isp_terminate(self.date)
+            # a service that starts after the run date ends on its start date
+            for date_end, ending in to_terminate.grouped(lambda service: max(service.date_start, self.date)).items():
+                ending._isp_terminate(date_end)
             to_terminate.isp_dunning_suspended = False
             suspended, terminated = len(to_suspend), len(to_terminate)
         return suspended, terminated

@@ -216,3 +216,40 @@ class TestDunningActions(IspDunningCase):
             letter.with_user(portal).read(["open_total"])
         with self.assertRefused(AccessError, "not allowed|access"):
             self.env["isp.dunning.step"].with_user(portal).search([])
+
+    def test_terminate_level_ends_services_for_good(self):
+        profile = self.env["isp.dunning.profile"].create(
+            {
+                "name": "Short",
+                "level_ids": [
+                    fields.Command.create({"name": "Reminder", "sequence": 1, "days_overdue": 1}),
+                    fields.Command.create(
+                        {
+                            "name": "Termination",
+                            "sequence": 2,
+                            "days_overdue": 30,
+                            "min_days_since_previous": 14,
+                            "action": "terminate",
+                        }
+                    ),
+                ],
+            }
+        )
+        self.consumer.isp_dunning_profile_id = profile
+        service = self.env["isp.service"].create(
+            {
+                "name": "erika.example",
+                "partner_id": self.consumer.id,
+                "product_id": self.domain.id,
+                "state": "active",
+                "date_start": "2025-01-01",
+            }
+        )
+        invoice = self._due_invoice(self.consumer, 50.0, "2025-05-31")
+        self._run("2025-06-01")
+        self.assertFalse(self._run("2025-06-29").step_ids, "29 days overdue: not yet")
+        run = self._run("2025-06-30")
+        self.assertEqual(run.terminated_count, 1)
+        self.assertEqual((service.state, service.date_end), ("terminated", fields.Date.to_date("2025-06-30")))
+        self._pay(invoice, 50.0, "2025-07-02")
+        self.assertEqual(service.state, "terminated", "a terminated service does not come back")
