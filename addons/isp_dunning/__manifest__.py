@@ -21,8 +21,8 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
-        "wizard/isp_dunning_waive_views.xml",
-        "wizard/isp_dunning_set_level_views.xml",
+        "wizards/isp_dunning_waive_views.xml",
+        "wizards/isp_dunning_set_level_views.xml",
         "views/isp_dunning_menus.xml",
     ],
 }

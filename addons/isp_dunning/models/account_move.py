@@ -1,13 +1,15 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, ValidationError
 
 BLOCK_REASONS = [
     ("disputed", "Disputed"),
     ("payment_plan", "Agreed payment plan"),
     ("other", "Other"),
 ]
+#: fields only runs and the level wizard write
+RUN_FIELDS = {"isp_dunning_level_id", "isp_dunning_date", "isp_interest_until", "isp_dunning_charge"}
 COURT_STATES = [
     ("candidate", "Candidate"),
     ("filed", "Filed"),
@@ -69,7 +71,13 @@ class AccountMove(models.Model):
     def _check_isp_dunning_block(self):
         for move in self:
             if move.isp_dunning_block and not move.isp_dunning_block_reason:
-                raise UserError(self.env._("%(move)s: a dunning block needs a reason.", move=move.display_name))
+                raise ValidationError(self.env._("%(move)s: a dunning block needs a reason.", move=move.display_name))
+
+    def write(self, vals):
+        if not self.env.su and RUN_FIELDS & vals.keys():
+            # the level and its dates change by runs and by the level wizard (with its reason) only
+            raise AccessError(self.env._("Dunning levels are changed by dunning runs or Change Dunning Level."))
+        return super().write(vals)
 
     @api.model
     def _isp_dunning_domain(self, company, day):

@@ -13,7 +13,6 @@ from odoo.tools import SQL, format_date
 from odoo.addons.isp_sales.models.isp_billing_run import QUIET
 
 from ..engine import dunning, interest
-from .isp_dunning_profile import LEVEL_ACTIONS
 
 _logger = logging.getLogger(__name__)
 
@@ -25,6 +24,8 @@ RUN_STATES = [
 ]
 #: customers dunned per batch (one transaction per batch in the scheduled run)
 BATCH_SIZE = 100
+#: a manual run with more due customers than this goes on in the background (scheduled action)
+SYNC_LIMIT = 500
 BUSINESS_KINDS = ("company", "sole_proprietor")
 
 
@@ -43,7 +44,7 @@ class IspDunningRun(models.Model):
     trigger = fields.Selection(
         [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
     )
-    last_partner_id = fields.Integer(
+    last_partner_done = fields.Integer(
         string="Last Customer Done", readonly=True, copy=False, help="Where a resumed run goes on (customer id)."
     )
     started_at = fields.Datetime(readonly=True, copy=False)
@@ -106,11 +107,15 @@ class IspDunningRun(models.Model):
         return True
 
     def action_confirm(self):
-        """Dun every due customer now (in this transaction)."""
+        """Dun every due customer: now in this transaction, or batch by batch in the background
+        (the scheduled action resumes running runs) when there are many."""
         self._isp_check_open()
         for run in self:
             run._isp_start()
-            while run._isp_run_batch():
+            if len(run._isp_due_partners()) > SYNC_LIMIT and not self.env.context.get("isp_dunning_sync"):
+                self.env.ref("isp_dunning.ir_cron_isp_dunning_run")._trigger()
+                continue
+            while run._isp_run_batch(retry=False):
                 pass
             run._isp_finish()
         return True
@@ -196,29 +201,46 @@ class IspDunningRun(models.Model):
         if self.letter_ids.filtered(lambda letter: letter.email_state == "queued"):
             self.env.ref("isp_dunning.ir_cron_isp_send_dunning_letters")._trigger()
 
-    def _isp_run_batch(self, limit=BATCH_SIZE):
-        """Dun the next ``limit`` customers after the last one done. Returns True while some remain."""
+    def _isp_run_batch(self, limit=BATCH_SIZE, retry=True):
+        """Dun the next ``limit`` customers after the last one done. Returns True while some remain.
+
+        :param retry: customers that another transaction holds or changed are left for the next
+            call, which runs in a new transaction (the scheduled run); without retry (one
+            transaction for the whole run) they are recorded as errors and the next run duns them
+        """
         self.ensure_one()
-        partners = self._isp_due_partners(after=self.last_partner_id)
+        partners = self._isp_due_partners(after=self.last_partner_done)
         if not partners:
             return False
         batch = partners[:limit]
         try:
             with self.env.cr.savepoint():
                 locked = self.env["isp.billing.run"]._isp_lock_partners(batch, limit)
+                plans, errors = self._isp_plan(locked)
+                errors.update(self._isp_execute(plans))
         except pg_errors.SerializationFailure:
             # another run dunned some of these customers after this transaction began
             _logger.info("Dunning run %s: customers dunned by a concurrent run, retrying", self.id)
-            return True
-        # customers locked by another run are dunned by that run
-        plans, errors = self._isp_plan(locked)
-        errors.update(self._isp_execute(plans))
+            if retry:
+                return True
+            locked, errors = self.env["res.partner"], {}
+        skipped = batch - locked
+        done_until = batch[-1].id
+        if skipped and retry:
+            # come back for the first customer another transaction holds
+            done_until = max((partner.id for partner in batch if partner.id < min(skipped.ids)), default=0)
+            done_until = max(done_until, self.last_partner_done)
+        elif skipped:
+            message = self.env._(
+                "The customer was being changed by another transaction (a user or another run); the next run duns it."
+            )
+            errors.update(dict.fromkeys(skipped, message))
         self._isp_record_errors(errors)
-        self.last_partner_id = batch[-1].id
+        self.last_partner_done = done_until
         self.env.flush_all()
         for model in ("account.move", "account.move.line", "isp.dunning.step", "isp.dunning.letter", "res.partner"):
             self.env[model].invalidate_model()
-        return len(partners) > len(batch)
+        return len(partners) > len(batch) or bool(skipped and retry)
 
     def _isp_due_partners(self, after=0):
         """Customers with overdue open items, in id order, after customer id ``after``."""
@@ -307,12 +329,16 @@ class IspDunningRun(models.Model):
                 planned.append(
                     {"partner": partner, "profile": profile, "items": items, "steps": steps, "overdue": overdue}
                 )
-        self._isp_price_steps(planned, base_rates, flat_fee_moves)
-        return planned, errors
+        errors.update(self._isp_price_steps(planned, base_rates, flat_fee_moves))
+        return [plan for plan in planned if plan["partner"] not in errors], errors
 
     def _isp_price_steps(self, plans, base_rates, flat_fee_moves):
-        """Fees, flat fees and interest of the planned steps; totals per plan."""
+        """Fees, flat fees and interest of the planned steps; totals per plan.
+
+        :return: errors per customer whose charges cannot be computed (no base rate)
+        """
         day = self.date
+        errors = {}
         interest_moves = self.env["account.move"].browse(
             [
                 step["move"].id
@@ -323,6 +349,7 @@ class IspDunningRun(models.Model):
             ]
         )
         payments = self._isp_payments(interest_moves)
+        charges = self._isp_charges_included(interest_moves)
         for plan in plans:
             profile = plan["profile"]
             partner = plan["partner"]
@@ -347,21 +374,25 @@ class IspDunningRun(models.Model):
                 if profile.flat_fee and business and move.id not in flat_fee_moves:
                     step["flat_fee_amount"] = profile.flat_fee_amount
                 start = max(move.invoice_date_due, move.isp_interest_until or move.invoice_date_due) + timedelta(days=1)
-                changes = dunning.principal_changes(
-                    Decimal(str(move.amount_total_signed)), move.invoice_date_due, payments.get(move.id, [])
-                )
+                # fees and interest billed on this invoice carry no interest
+                principal = Decimal(str(move.amount_total_signed)) - charges.get(move.id, Decimal("0"))
+                changes = dunning.principal_changes(principal, move.invoice_date_due, payments.get(move.id, []))
                 try:
                     periods = interest.interest_periods(changes, start, day, rates, points)
                 except interest.MissingRate as error:
-                    raise UserError(
-                        self.env._("No base rate for default interest: %(error)s.", error=str(error))
-                    ) from error
+                    errors[partner] = self.env._(
+                        "No base rate for the default interest of %(invoice)s: %(error)s.",
+                        invoice=move.name,
+                        error=str(error),
+                    )
+                    continue
                 step["periods"] = periods
                 step["interest_amount"] = float(interest.total(periods))
             plan["top"] = top
             plan["fee_total"] = sum(step["fee_amount"] + step["flat_fee_amount"] for step in plan["steps"])
             plan["interest_total"] = sum(step["interest_amount"] for step in plan["steps"])
             plan["charge_total"] = plan["fee_total"] + plan["interest_total"]
+        return errors
 
     def _isp_payments(self, moves):
         """Payments and credit notes that reduced each item: {move id: [(date, amount in company currency)]}."""
@@ -385,6 +416,24 @@ class IspDunningRun(models.Model):
         for move_id, day, amount in self.env.cr.fetchall():
             result[move_id].append((day, Decimal(str(amount))))
         return result
+
+    def _isp_charges_included(self, moves):
+        """Dunning charges billed on each item itself (the next-invoice mode): {move id: amount}."""
+        if not moves:
+            return {}
+        self.env["account.move.line"].flush_model(["move_id", "isp_dunning_step_id", "balance"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT move_id, -SUM(balance)
+                  FROM account_move_line
+                 WHERE move_id IN %s AND isp_dunning_step_id IS NOT NULL
+              GROUP BY move_id
+                """,
+                tuple(moves.ids),
+            )
+        )
+        return {move_id: Decimal(str(amount)) for move_id, amount in self.env.cr.fetchall()}
 
     def _isp_preview_rows(self, plan):
         stepped = {step["move"]: step for step in plan["steps"]}
@@ -513,7 +562,9 @@ class IspDunningRun(models.Model):
             values["print_state"] = "to_print"
         if top_level.action == "announce":
             following = plan["profile"]._isp_levels().filtered(lambda level: level.sequence > top_level.sequence)[:1]
-            values["suspension_date"] = self.date + timedelta(days=following.min_days_since_previous or 14)
+            if following:
+                # the engine never takes two steps of one item on the same day
+                values["suspension_date"] = self.date + timedelta(days=max(1, following.min_days_since_previous))
         return values
 
     def _isp_update_items(self, plans):
@@ -567,6 +618,10 @@ class IspDunningRun(models.Model):
         for plan, move in zip(invoiced, moves, strict=True):
             plan["letter"].charge_move_id = move
             steps_of[plan["letter"]].filtered(lambda step: step.charge_state == "invoiced").charge_move_id = move
+        # e-mailed with the letter; postal customers get it in the post with the letter
+        moves.filtered(lambda move: move.partner_id.isp_invoice_delivery in ("post", "email_post")).write(
+            {"isp_print_state": "to_print"}
+        )
         return moves
 
     def _isp_apply_actions(self, plans):
@@ -645,35 +700,3 @@ def _rates_label(periods):
         if label not in rates:
             rates.append(label)
     return " / ".join(rates)
-
-
-class IspDunningRunLine(models.Model):
-    _name = "isp.dunning.run.line"
-    _description = "Dunning Run Preview Line"
-    _order = "run_id, partner_id, days_overdue desc, id"
-
-    run_id = fields.Many2one("isp.dunning.run", required=True, ondelete="cascade", index=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
-    move_id = fields.Many2one("account.move", string="Invoice", required=True)
-    currency_id = fields.Many2one(related="run_id.currency_id")
-    current_level_id = fields.Many2one("isp.dunning.level")
-    level_id = fields.Many2one(
-        "isp.dunning.level", string="New Level", help="Empty: listed in the letter, no new step."
-    )
-    days_overdue = fields.Integer()
-    open_amount = fields.Monetary(currency_field="currency_id")
-    fee_amount = fields.Monetary(string="Fees", currency_field="currency_id")
-    interest_amount = fields.Monetary(string="Interest", currency_field="currency_id")
-    interest_rate = fields.Char(string="Rate")
-    interest_days = fields.Integer()
-    action = fields.Selection(LEVEL_ACTIONS)
-
-
-class IspDunningRunError(models.Model):
-    _name = "isp.dunning.run.error"
-    _description = "Dunning Run Error"
-    _order = "run_id, id"
-
-    run_id = fields.Many2one("isp.dunning.run", required=True, ondelete="cascade", index=True)
-    partner_id = fields.Many2one("res.partner", string="Customer")
-    message = fields.Text(required=True)

@@ -99,18 +99,29 @@ class IspDunningStep(models.Model):
                         ),
                     )
                 )
-        return [
-            Command.create(
-                {
-                    "product_id": product.id,
-                    "quantity": 1,
-                    "price_unit": amount,
-                    "name": label,
-                    "isp_dunning_step_id": step.id,
-                }
+        fiscal_positions = {}
+        commands = []
+        for step, product, amount, label in lines:
+            partner = step.partner_id
+            if partner not in fiscal_positions:
+                fiscal_positions[partner] = (
+                    self.env["account.fiscal.position"].with_company(step.company_id)._get_fiscal_position(partner)
+                )
+            # the article's own taxes (none for damages and interest), never the income account's default
+            taxes = product.taxes_id.filtered(lambda tax, company=step.company_id: tax.company_id == company)
+            commands.append(
+                Command.create(
+                    {
+                        "product_id": product.id,
+                        "quantity": 1,
+                        "price_unit": amount,
+                        "name": label,
+                        "tax_ids": [Command.set(fiscal_positions[partner].map_tax(taxes).ids)],
+                        "isp_dunning_step_id": step.id,
+                    }
+                )
             )
-            for step, product, amount, label in lines
-        ]
+        return commands
 
     def action_waive(self):
         if not self.filtered(lambda step: step.charge_total and step.charge_state in ("pending", "invoiced")):

@@ -45,7 +45,8 @@ class ResPartner(models.Model):
             )
             .filtered(lambda move: move.isp_dunning_level_id._isp_is_suspending())
         )
-        reactivate = services.filtered(lambda service: service.partner_id not in blocking.commercial_partner_id)
+        blocked = {(move.commercial_partner_id, move.company_id) for move in blocking}
+        reactivate = services.filtered(lambda service: (service.partner_id, service.company_id) not in blocked)
         if not reactivate:
             return 0
         reactivate.write({"state": "active", "isp_dunning_suspended": False})

@@ -1,1 +1,8 @@
-from . import test_dunning_actions, test_dunning_letters, test_dunning_run, test_install, test_interest_engine
+from . import (
+    test_concurrency,
+    test_dunning_actions,
+    test_dunning_letters,
+    test_dunning_run,
+    test_install,
+    test_interest_engine,
+)

@@ -253,3 +253,56 @@ class TestDunningActions(IspDunningCase):
         self.assertEqual((service.state, service.date_end), ("terminated", fields.Date.to_date("2025-06-30")))
         self._pay(invoice, 50.0, "2025-07-02")
         self.assertEqual(service.state, "terminated", "a terminated service does not come back")
+
+    def test_charges_take_the_article_taxes_only(self):
+        # German charts put VAT on the default income account; damages and interest carry none
+        self.company_data["default_account_revenue"].tax_ids = self.tax_sale_a
+        _invoice, run = self._to_second_dunning(self.business)
+        charge = run.letter_ids.charge_move_id
+        self.assertEqual((charge.amount_tax, charge.amount_total), (0.0, 6.69))
+
+    def test_missing_base_rate_fails_one_customer_only(self):
+        self._due_invoice(self.business, 100.0, "2016-01-31")
+        self._due_invoice(self.consumer, 100.0, "2025-05-31")
+        # a table that starts in 2024 knows no rate for the business invoice's first days in default
+        self.env["isp.dunning.base.rate"].search([("date_from", "<", "2024-01-01")]).unlink()
+        self._run("2025-06-07")
+        run = self._run("2025-06-21")
+        self.assertEqual(run.letter_ids.partner_id, self.consumer)
+        self.assertIn("No base rate", run.error_ids.message)
+        self.assertEqual(run.error_ids.partner_id, self.business)
+
+    def test_large_manual_run_goes_on_in_the_background(self):
+        self._due_invoice(self.business, 100.0, "2025-05-31")
+        self._due_invoice(self.consumer, 100.0, "2025-05-31")
+        with freeze_time("2025-06-07"), patch("odoo.addons.isp_dunning.models.isp_dunning_run.SYNC_LIMIT", 1):
+            run = self.env["isp.dunning.run"].create({})
+            run.action_confirm()
+            self.assertEqual(run.state, "running")
+            self.assertFalse(run.letter_ids)
+            self.env["isp.dunning.run"]._cron_isp_dunning_run()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.letter_ids.partner_id, self.business | self.consumer)
+
+    def test_only_managers_lift_a_suspension_by_hand(self):
+        invoice = self._due_invoice(self.business, 1000.0, "2025-05-31")
+        for day in ("2025-06-07", "2025-06-21", "2025-07-05", "2025-07-19", "2025-08-02"):
+            self._run(day)
+        self.assertEqual(invoice.isp_dunning_level_id, self.suspension)
+
+        def set_level(user, level):
+            return (
+                self.env["isp.dunning.set.level"]
+                .with_user(user)
+                .with_context(active_model="account.move", active_ids=invoice.ids)
+                .create({"level_id": level.id, "reason": "Paid in cash at the counter"})
+                .action_apply()
+            )
+
+        with self.assertRefused(AccessError, "Only ISP managers"):
+            set_level(self.clerk, self.final)
+        self.assertEqual(invoice.isp_dunning_level_id, self.suspension)
+        set_level(self.manager, self.final)
+        self.assertEqual(invoice.isp_dunning_level_id, self.final)
+        with self.assertRefused(AccessError, "Change Dunning Level"):
+            invoice.write({"isp_dunning_level_id": self.court.id})

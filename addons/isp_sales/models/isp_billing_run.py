@@ -265,11 +265,15 @@ class IspBillingRun(models.Model):
                 "SELECT id FROM res_partner WHERE id IN %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
                 tuple(partners.ids),
                 limit,
-            )
+            ),
+            # a serialization failure is expected here and handled by the caller
+            log_exceptions=False,
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
         if ids:
-            self.env.cr.execute(SQL("UPDATE res_partner SET write_date = write_date WHERE id IN %s", tuple(ids)))
+            self.env.cr.execute(
+                SQL("UPDATE res_partner SET write_date = write_date WHERE id IN %s", tuple(ids)), log_exceptions=False
+            )
         return partners.browse(ids)
 
     # ------------------------------------------------------------------

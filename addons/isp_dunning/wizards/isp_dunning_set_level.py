@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class IspDunningSetLevel(models.TransientModel):
@@ -32,6 +32,18 @@ class IspDunningSetLevel(models.TransientModel):
             raise UserError(self.env._("%(move)s is not a posted customer invoice.", move=wrong[0].display_name))
         today = fields.Date.context_today(self)
         level = self.level_id
+        lifts_suspension = moves.filtered(
+            lambda move: move.isp_dunning_level_id
+            and move.isp_dunning_level_id._isp_is_suspending()
+            and not (level and level._isp_is_suspending())
+        )
+        if lifts_suspension and not (self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")):
+            raise AccessError(
+                self.env._(
+                    "Only ISP managers set %(move)s below the suspension level: that reactivates services unpaid.",
+                    move=lifts_suspension[0].display_name,
+                )
+            )
         steps = self.env["isp.dunning.step"].sudo()
         for move in moves:
             above = move.isp_dunning_step_ids.filtered(

@@ -1,0 +1,11 @@
+from odoo import fields, models
+
+
+class IspDunningRunError(models.Model):
+    _name = "isp.dunning.run.error"
+    _description = "Dunning Run Error"
+    _order = "run_id, id"
+
+    run_id = fields.Many2one("isp.dunning.run", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one("res.partner", string="Customer")
+    message = fields.Text(required=True)
