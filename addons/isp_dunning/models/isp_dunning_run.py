@@ -285,6 +285,17 @@ class IspDunningRun(models.Model):
                 order="commercial_partner_id, invoice_date_due, id",
             )
         )
+        # overdue dunning charges are listed in the letter; they reach no level and bear no interest
+        charge_domain = [
+            (field, "=", True) if field == "isp_dunning_charge" else (field, operator, value)
+            for field, operator, value in self.env["account.move"]._isp_dunning_domain(company, day)
+        ]
+        open_charges = (
+            self.env["account.move"]
+            .sudo()
+            .search([*charge_domain, ("commercial_partner_id", "in", partners.ids)], order="invoice_date_due, id")
+            .grouped("commercial_partner_id")
+        )
         default_profile = company.isp_dunning_profile_id
         levels_of = {}
         flat_fee_moves = set(
@@ -327,7 +338,13 @@ class IspDunningRun(models.Model):
                     steps.append({"move": move, "level": levels[found.key][0]})
             if steps:
                 planned.append(
-                    {"partner": partner, "profile": profile, "items": items, "steps": steps, "overdue": overdue}
+                    {
+                        "partner": partner,
+                        "profile": profile,
+                        "items": items | open_charges.get(partner, items.browse()),
+                        "steps": steps,
+                        "overdue": overdue,
+                    }
                 )
         errors.update(self._isp_price_steps(planned, base_rates, flat_fee_moves))
         return [plan for plan in planned if plan["partner"] not in errors], errors
@@ -496,10 +513,28 @@ class IspDunningRun(models.Model):
             .with_context(**QUIET)
             .create([self._isp_letter_vals(plan) for plan in plans])
         )
+        # charges wait for the next periodic invoice only where one will come
+        billed = {
+            partner.id
+            for (partner,) in self.env["isp.service"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", [plan["partner"].id for plan in plans]),
+                    ("company_id", "=", self.company_id.id),
+                    ("state", "in", ("active", "suspended")),
+                    ("product_id.isp_recurring", "=", True),
+                ],
+                ["partner_id"],
+            )
+        }
         step_vals = []
         for plan, letter in zip(plans, letters, strict=True):
             plan["letter"] = letter
             mode = plan["profile"].charge_mode
+            if mode == "next_invoice" and plan["partner"].id not in billed:
+                mode = "invoice"
+            plan["charge_mode"] = mode
             for step in plan["steps"]:
                 charged = step["fee_amount"] + step["flat_fee_amount"] + step["interest_amount"]
                 periods = step["periods"]
@@ -585,7 +620,7 @@ class IspDunningRun(models.Model):
     def _isp_charge_invoices(self, plans, steps):
         """One posted invoice per customer for fees and interest, where the profile charges that way."""
         steps_of = steps.grouped("letter_id")
-        invoiced = [plan for plan in plans if plan["charge_total"] and plan["profile"].charge_mode == "invoice"]
+        invoiced = [plan for plan in plans if plan["charge_total"] and plan["charge_mode"] == "invoice"]
         if not invoiced:
             return self.env["account.move"]
         journal = self.env["account.journal"].search(

@@ -81,8 +81,22 @@ class TestDunningActions(IspDunningCase):
         self.assertEqual(set(steps.mapped("charge_state")), {"invoiced"})
         self.assertEqual(steps.charge_move_id, periodic)
 
+    def test_charges_without_periodic_invoice_are_invoiced_at_once(self):
+        self.profile.charge_mode = "next_invoice"
+        _invoice, run = self._to_second_dunning(self.consumer)
+        self.assertEqual(run.step_ids.charge_state, "invoiced", "no service, no periodic invoice to wait for")
+        self.assertTrue(run.letter_ids.charge_move_id)
+
     def test_waive_pending_charges_without_credit_note(self):
         self.profile.charge_mode = "next_invoice"
+        self.env["isp.service"].create(
+            {
+                "name": "mueller.example",
+                "partner_id": self.business.id,
+                "product_id": self.hosting.id,
+                "state": "active",
+            }
+        )
         _invoice, run = self._to_second_dunning(self.business)
         self._waive(run.step_ids, "Goodwill")
         self.assertEqual(run.step_ids.charge_state, "waived")

@@ -18,7 +18,8 @@ class TestDunningLetters(IspDunningCase):
 
     def test_letter_pdf_lists_the_items(self):
         first, second, letter = self._second_dunning(self.business)
-        self.assertEqual(letter.move_ids, first | second)
+        earlier_charge = (first.isp_dunning_step_ids - letter.step_ids).charge_move_id
+        self.assertEqual(letter.move_ids, first | second | earlier_charge)
         self.registry.enter_test_mode(self.cr)
         self.addCleanup(self.registry.leave_test_mode)
         attachment = letter.with_context(force_report_rendering=True)._isp_render_pdf()
@@ -30,7 +31,8 @@ class TestDunningLetters(IspDunningCase):
             first.name,
             second.name,
             "Overdue in total",
-            "1,250.00",
+            earlier_charge.name,
+            "1,296.48",
             "Default interest on",
             "14 days at 11.27 % / 10.27 %",
             "Dunning fee",

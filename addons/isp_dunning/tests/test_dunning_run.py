@@ -52,6 +52,10 @@ class TestDunningRun(IspDunningCase):
         run = self._run("2025-07-19")
         letter = run.letter_ids
         self.assertEqual(letter.level_id, self.final)
+        charges = (invoice.isp_dunning_step_ids - run.step_ids).charge_move_id
+        self.assertEqual(len(charges), 2)
+        self.assertEqual(letter.move_ids, invoice | charges, "unpaid charges are listed, not dunned")
+        self.assertEqual(letter.step_ids.move_id, invoice)
         self.assertEqual(
             letter.suspension_date, fields.Date.to_date("2025-08-02"), "suspension announced 14 days ahead"
         )
