@@ -54,6 +54,29 @@ class AccountMove(models.Model):
         help="First day in default: the day after the due date.",
     )
 
+    isp_interest_basis = fields.Char(
+        string="Interest Basis",
+        compute="_compute_isp_interest_basis",
+        help="The default interest claimed, as a court dunning order states it.",
+    )
+    isp_debtor_kind = fields.Selection(related="commercial_partner_id.isp_customer_kind", string="Debtor Kind")
+    isp_debtor_address = fields.Char(related="commercial_partner_id.contact_address", string="Debtor Address")
+
+    @api.depends("commercial_partner_id.isp_dunning_profile_id", "commercial_partner_id.isp_customer_kind")
+    def _compute_isp_interest_basis(self):
+        for move in self:
+            partner = move.commercial_partner_id
+            profile = partner.isp_dunning_profile_id or move.company_id.isp_dunning_profile_id
+            if profile.interest_basis == "statutory_de":
+                business = partner.isp_customer_kind in ("company", "sole_proprietor")
+                move.isp_interest_basis = self.env._(
+                    "%(points)s points above the base rate (§288 BGB)", points=9 if business else 5
+                )
+            elif profile.interest_basis == "fixed":
+                move.isp_interest_basis = self.env._("%(rate)s %% a year", rate=profile.interest_rate)
+            else:
+                move.isp_interest_basis = False
+
     @api.depends("isp_dunning_step_ids.charge_total", "isp_dunning_step_ids.waived_amount")
     def _compute_isp_dunning_totals(self):
         for move in self:

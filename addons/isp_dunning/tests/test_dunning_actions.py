@@ -202,6 +202,8 @@ class TestDunningActions(IspDunningCase):
             (invoice.name, invoice.invoice_date, invoice.amount_total, invoice.isp_interest_from),
             (invoice.name, fields.Date.to_date("2025-05-17"), 1000.0, fields.Date.to_date("2025-06-01")),
         )
+        self.assertEqual(invoice.isp_interest_basis, "9 points above the base rate (§288 BGB)")
+        self.assertEqual(invoice.isp_debtor_kind, "company")
         invoice.write(
             {"isp_court_state": "filed", "isp_court_date": "2025-09-05", "isp_court_file_number": "25-1234567-0-1"}
         )
