@@ -12,6 +12,7 @@
         "security/isp_dunning_security.xml",
         "data/isp_dunning_data.xml",
         "data/isp_dunning_profile_data.xml",
+        "data/isp_dunning_company_data.xml",
         "report/isp_dunning_letter_report.xml",
         "views/isp_dunning_profile_views.xml",
         "views/isp_dunning_run_views.xml",
@@ -24,5 +25,8 @@
         "wizards/isp_dunning_waive_views.xml",
         "wizards/isp_dunning_set_level_views.xml",
         "views/isp_dunning_menus.xml",
+    ],
+    "demo": [
+        "demo/isp_dunning_demo.xml",
     ],
 }
