@@ -16,12 +16,6 @@ from ..engine import dunning, interest
 
 _logger = logging.getLogger(__name__)
 
-RUN_STATES = [
-    ("draft", "Draft"),
-    ("preview", "Previewed"),
-    ("running", "Running"),
-    ("done", "Done"),
-]
 #: customers dunned per batch (one transaction per batch in the scheduled run)
 BATCH_SIZE = 100
 #: a manual run with more due customers than this goes on in the background (scheduled action)
@@ -32,24 +26,15 @@ BUSINESS_KINDS = ("company", "sole_proprietor")
 class IspDunningRun(models.Model):
     _name = "isp.dunning.run"
     _description = "Dunning Run"
-    _inherit = ["mail.thread"]
+    _inherit = ["isp.run.mixin", "mail.thread"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
     date = fields.Date(string="Run Date", required=True, default=fields.Date.context_today, readonly=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    state = fields.Selection(RUN_STATES, default="draft", required=True, readonly=True, copy=False)
-    trigger = fields.Selection(
-        [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
-    )
     last_partner_done = fields.Integer(
         string="Last Customer Done", readonly=True, copy=False, help="Where a resumed run goes on (customer id)."
     )
-    started_at = fields.Datetime(readonly=True, copy=False)
-    finished_at = fields.Datetime(readonly=True, copy=False)
-    duration = fields.Float(string="Duration (s)", digits=(16, 1), readonly=True, copy=False)
     letter_count = fields.Integer(string="Number of Letters", readonly=True, copy=False)
     step_count = fields.Integer(string="Number of Steps", readonly=True, copy=False)
     fee_total = fields.Monetary(string="Fees", readonly=True, copy=False)
@@ -58,7 +43,6 @@ class IspDunningRun(models.Model):
     suspended_count = fields.Integer(string="Services Suspended", readonly=True, copy=False)
     terminated_count = fields.Integer(string="Services Terminated", readonly=True, copy=False)
     reactivated_count = fields.Integer(string="Services Reactivated", readonly=True, copy=False)
-    error_count = fields.Integer(compute="_compute_error_count", string="Number of Errors")
     letter_ids = fields.One2many("isp.dunning.letter", "run_id", string="Letters", readonly=True)
     step_ids = fields.One2many("isp.dunning.step", "run_id", string="Steps", readonly=True)
     error_ids = fields.One2many("isp.dunning.run.error", "run_id", string="Errors", readonly=True)
@@ -71,23 +55,9 @@ class IspDunningRun(models.Model):
         for run in self:
             run.name = self.env._("Dunning Run %(date)s", date=run.date) if run.date else False
 
-    @api.depends("error_ids")
-    def _compute_error_count(self):
-        for run in self:
-            run.error_count = len(run.error_ids)
-
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
-
-    def _isp_check_open(self):
-        if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")):
-            raise UserError(self.env._("Only ISP managers start dunning runs."))
-        started = self.filtered(lambda run: run.state in ("running", "done"))
-        if started:
-            raise UserError(self.env._("%(run)s has been run already.", run=started[0].name))
-        self.preview_line_ids.unlink()
-        self.error_ids.unlink()
 
     def action_preview(self):
         """Show what a confirm would do: customers, items, levels, fees, interest, actions. Changes nothing else."""
@@ -182,8 +152,7 @@ class IspDunningRun(models.Model):
     # ------------------------------------------------------------------
 
     def _isp_start(self):
-        self.ensure_one()
-        self.write({"state": "running", "started_at": fields.Datetime.now()})
+        result = super()._isp_start()
         # payments received since the last run may end suspensions
         partners = (
             self.env["isp.service"]
@@ -192,14 +161,14 @@ class IspDunningRun(models.Model):
             .partner_id
         )
         self.reactivated_count += partners._isp_dunning_reactivate()
+        return result
 
     def _isp_finish(self):
-        self.ensure_one()
-        finished = fields.Datetime.now()
-        self.write({"state": "done", "finished_at": finished, "duration": (finished - self.started_at).total_seconds()})
+        result = super()._isp_finish()
         self._isp_notify_sales()
         if self.letter_ids.filtered(lambda letter: letter.email_state == "queued"):
             self.env.ref("isp_dunning.ir_cron_isp_send_dunning_letters")._trigger()
+        return result
 
     def _isp_run_batch(self, limit=BATCH_SIZE, retry=True):
         """Dun the next ``limit`` customers after the last one done. Returns True while some remain.
@@ -248,15 +217,6 @@ class IspDunningRun(models.Model):
         domain = self.env["account.move"]._isp_dunning_domain(self.company_id, self.date)
         groups = self.env["account.move"].sudo()._read_group(domain, ["commercial_partner_id"])
         return self.env["res.partner"].browse(sorted(partner.id for (partner,) in groups if partner.id > after))
-
-    def _isp_record_errors(self, errors):
-        if errors:
-            self.env["isp.dunning.run.error"].create(
-                [
-                    {"run_id": self.id, "partner_id": partner.id, "message": message}
-                    for partner, message in errors.items()
-                ]
-            )
 
     # ------------------------------------------------------------------
     # Planning (shared by preview and confirm)

@@ -9,6 +9,7 @@ from . import mail_activity
 from . import res_users
 from . import account_move_line
 from . import account_move
+from . import isp_run_mixin
 from . import isp_billing_run
 from . import ir_actions_report
 from . import account_payment

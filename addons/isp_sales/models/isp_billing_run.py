@@ -13,12 +13,6 @@ from .account_move_line import PRICE_SOURCES
 
 _logger = logging.getLogger(__name__)
 
-RUN_STATES = [
-    ("draft", "Draft"),
-    ("preview", "Previewed"),
-    ("running", "Running"),
-    ("done", "Done"),
-]
 BILLABLE_STATES = ("active", "suspended", "terminated")
 #: customers billed per batch (one transaction per batch in the scheduled run)
 BATCH_SIZE = 100
@@ -28,6 +22,7 @@ QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosub
 
 class IspBillingRun(models.Model):
     _name = "isp.billing.run"
+    _inherit = ["isp.run.mixin"]
     _description = "ISP Invoice Run"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -39,12 +34,6 @@ class IspBillingRun(models.Model):
         default=fields.Date.context_today,
         help="Services whose next period to bill starts on or before this date (plus the days in advance) are billed.",
     )
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    state = fields.Selection(RUN_STATES, default="draft", required=True, readonly=True, copy=False)
-    trigger = fields.Selection(
-        [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
-    )
     days_in_advance = fields.Integer(
         default=lambda self: self.env.company.isp_billing_days_in_advance,
         help="Also bill periods that start up to this many days after the run date.",
@@ -54,9 +43,6 @@ class IspBillingRun(models.Model):
         default=lambda self: self.env.company.isp_bill_suspended,
         help="Suspended services are billed as usual; otherwise their periods are passed over.",
     )
-    started_at = fields.Datetime(readonly=True, copy=False)
-    finished_at = fields.Datetime(readonly=True, copy=False)
-    duration = fields.Float(string="Duration (s)", digits=(16, 1), readonly=True, copy=False)
     customer_count = fields.Integer(string="Customers", readonly=True, copy=False)
     invoice_count = fields.Integer(string="Invoices Created", readonly=True, copy=False)
     line_count = fields.Integer(string="Invoice Lines", readonly=True, copy=False)
@@ -65,7 +51,6 @@ class IspBillingRun(models.Model):
     )
     amount_untaxed = fields.Monetary(string="Untaxed Amount", readonly=True, copy=False)
     amount_total = fields.Monetary(string="Total", readonly=True, copy=False)
-    error_count = fields.Integer(compute="_compute_error_count", string="Number of Errors")
     invoice_ids = fields.One2many("account.move", "isp_billing_run_id", string="Invoices", readonly=True)
     error_ids = fields.One2many("isp.billing.run.error", "run_id", string="Errors", readonly=True)
     preview_line_ids = fields.One2many("isp.billing.run.line", "run_id", string="Preview", readonly=True)
@@ -78,24 +63,9 @@ class IspBillingRun(models.Model):
         for run in self:
             run.name = self.env._("Invoice Run %(date)s", date=run.date) if run.date else False
 
-    @api.depends("error_ids")
-    def _compute_error_count(self):
-        for run in self:
-            run.error_count = len(run.error_ids)
-
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
-
-    def _isp_check_open(self):
-        """Managers only, runs not started yet; forget an earlier preview."""
-        if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")):
-            raise UserError(self.env._("Only ISP managers start invoice runs."))
-        started = self.filtered(lambda run: run.state in ("running", "done"))
-        if started:
-            raise UserError(self.env._("%(run)s has been run already.", run=started[0].name))
-        self.preview_line_ids.unlink()
-        self.error_ids.unlink()
 
     def action_preview(self):
         """Show what a confirm would create; create nothing but the preview lines."""
@@ -176,23 +146,12 @@ class IspBillingRun(models.Model):
     # Run steps
     # ------------------------------------------------------------------
 
-    def _isp_start(self):
-        self.ensure_one()
-        self.write({"state": "running", "started_at": fields.Datetime.now()})
-
     def _isp_finish(self):
-        self.ensure_one()
-        finished = fields.Datetime.now()
-        self.write(
-            {
-                "state": "done",
-                "finished_at": finished,
-                "duration": (finished - self.started_at).total_seconds(),
-            }
-        )
+        result = super()._isp_finish()
         if self.invoice_count:
             # deliver after this transaction is committed
             self.env.ref("isp_sales.ir_cron_isp_deliver_invoices")._trigger()
+        return result
 
     def _isp_run_batch(self, limit=BATCH_SIZE):
         """Bill the next ``limit`` due customers. Returns how many due customers remain (0: done)."""
@@ -322,15 +281,6 @@ class IspBillingRun(models.Model):
     def _isp_store_preview(self, plans):
         rows = [dict(row, run_id=self.id) for plan in plans for row in plan["preview"]]
         self.env["isp.billing.run.line"].create(rows)
-
-    def _isp_record_errors(self, errors):
-        if errors:
-            self.env["isp.billing.run.error"].create(
-                [
-                    {"run_id": self.id, "partner_id": partner.id, "message": message}
-                    for partner, message in errors.items()
-                ]
-            )
 
     # ------------------------------------------------------------------
     # Execution
