@@ -7,6 +7,7 @@
     "website": "https://github.com/isp-billing/isp-billing",
     "license": "LGPL-3",
     "depends": ["isp_dunning", "payment", "account_payment"],
+    "external_dependencies": {"python": ["sepaxml"]},
     "data": [
         "security/ir.model.access.csv",
     ],
