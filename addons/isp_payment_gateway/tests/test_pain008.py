@@ -69,14 +69,16 @@ class TestPain008(BaseCase):
         namespace = {"p": f"urn:iso:std:iso:20022:tech:xsd:pain.008.001.{version}"}
         return tree, namespace
 
+    @staticmethod
+    def _texts(tree, ns):
+        return lambda path: [element.text for element in tree.xpath(path, namespaces=ns)]
+
     def test_both_versions_validate_with_sums_and_groups(self):
         for version in ("08", "02"):
             with self.subTest(version=version):
                 tree, ns = self._tree(version)
 
-                def texts(path, tree=tree, ns=ns):
-                    return [element.text for element in tree.xpath(path, namespaces=ns)]
-
+                texts = self._texts(tree, ns)
                 self.assertEqual(texts("//p:GrpHdr/p:NbOfTxs"), ["4"])
                 self.assertEqual(texts("//p:GrpHdr/p:CtrlSum"), ["1270.41"])
                 self.assertEqual(texts("//p:GrpHdr/p:CreDtTm"), ["2026-12-01T09:30:15"])
