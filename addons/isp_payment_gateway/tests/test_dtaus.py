@@ -56,7 +56,7 @@ class TestDtaus(BaseCase):
         self.assertEqual(name, "JÖRG WEIßMANN-ÜBERLÄNGE CONSULTING UND PARTNER")
         self.assertTrue(purpose.startswith("RECHNUNGEN RE 2026-00002, RE 2026-00003"))
         self.assertEqual(len(second.extensions), 4, "name and purpose continue in extensions")
-        # A record, C record of two sections, C record of three (two extensions in the second, two in the third), E record
+        # A record, a C record of two sections, one of three (extensions 1-2 in the second, 3-4 in the third), E
         self.assertEqual(len(data), 128 * (1 + 2 + 3 + 1))
         # E record sums: count, payer accounts, payer bank codes, amounts
         self.assertEqual(
