@@ -1,0 +1,96 @@
+"""When invoices are collected by SEPA direct debit, on plain data (no ORM).
+
+Collections happen on TARGET2 business days (no weekends, 1 January, Good Friday, Easter
+Monday, 1 May, 25 and 26 December). An invoice is collected no earlier than its date plus
+the company's lead time and plus the pre-notification period (the invoice is the
+pre-notification: it states amount, date, mandate and creditor identifier). A run on day D
+submits CORE and B2B files for the next business day at the earliest (D-1).
+"""
+
+from collections import namedtuple
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+#: one invoice to collect: ``first_use`` for a recurrent mandate never used (FRST)
+Candidate = namedtuple("Candidate", "key invoice_date amount scheme recurrent first_use")
+#: ``key`` of the collection: (collection date, scheme, sequence type)
+Group = namedtuple("Group", "collection_date scheme sequence_type candidates")
+
+MANDATE_VALIDITY_MONTHS = 36
+
+
+def easter_sunday(year):
+    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 (the algorithm's name)
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def is_target_day(day):
+    """A TARGET2 business day: settlement of SEPA direct debits."""
+    if day.weekday() >= 5:
+        return False
+    easter = easter_sunday(day.year)
+    holidays = {
+        date(day.year, 1, 1),
+        easter - timedelta(days=2),
+        easter + timedelta(days=1),
+        date(day.year, 5, 1),
+        date(day.year, 12, 25),
+        date(day.year, 12, 26),
+    }
+    return day not in holidays
+
+
+def next_target_day(day):
+    """``day`` itself when it is a business day, else the next one."""
+    while not is_target_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def expected_collection_date(invoice_date, lead_days, prenotification_days):
+    """The debit date the invoice announces: after the lead time and the pre-notification period."""
+    return next_target_day(invoice_date + timedelta(days=max(lead_days, prenotification_days)))
+
+
+def sequence_type(recurrent, first_use):
+    """OOFF for one-off mandates, FRST for the first collection of a recurrent one, RCUR after."""
+    if not recurrent:
+        return "OOFF"
+    return "FRST" if first_use else "RCUR"
+
+
+def plan(candidates, today, lead_days, prenotification_days):
+    """Group the invoices that can be collected on the next business day after ``today``.
+
+    :return: (groups, waiting): groups of candidates per (collection date, scheme, sequence
+        type); waiting lists the candidates whose lead time or pre-notification has not
+        passed yet, with their expected date
+    """
+    earliest = next_target_day(today + timedelta(days=1))
+    grouped = {}
+    waiting = []
+    for candidate in candidates:
+        expected = expected_collection_date(candidate.invoice_date, lead_days, prenotification_days)
+        if expected > earliest:
+            waiting.append((candidate, expected))
+            continue
+        key = (earliest, candidate.scheme, sequence_type(candidate.recurrent, candidate.first_use))
+        grouped.setdefault(key, []).append(candidate)
+    groups = [Group(*key, candidates) for key, candidates in sorted(grouped.items())]
+    return groups, waiting
+
+
+def mandate_expired(last_used, signed, today):
+    """A mandate not used for 36 months expires (counted from its last use, or its signature)."""
+    return (last_used or signed) + relativedelta(months=MANDATE_VALIDITY_MONTHS) <= today

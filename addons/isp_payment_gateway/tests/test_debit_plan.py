@@ -1,0 +1,56 @@
+from datetime import date
+from decimal import Decimal
+
+from odoo.tests import BaseCase, tagged
+
+from ..engine import debit_plan
+from ..engine.debit_plan import Candidate
+
+
+@tagged("post_install", "-at_install")
+class TestDebitPlan(BaseCase):
+    def test_target_days(self):
+        self.assertEqual(debit_plan.easter_sunday(2026), date(2026, 4, 5))
+        self.assertEqual(debit_plan.easter_sunday(2027), date(2027, 3, 28))
+        for holiday in (date(2026, 1, 1), date(2026, 4, 3), date(2026, 4, 6), date(2026, 5, 1), date(2026, 12, 25)):
+            self.assertFalse(debit_plan.is_target_day(holiday), holiday)
+        self.assertFalse(debit_plan.is_target_day(date(2026, 12, 5)), "a Saturday")
+        self.assertTrue(debit_plan.is_target_day(date(2026, 12, 24)))
+        self.assertEqual(debit_plan.next_target_day(date(2026, 12, 25)), date(2026, 12, 28))
+
+    def test_lead_time_and_pre_notification(self):
+        self.assertEqual(debit_plan.expected_collection_date(date(2026, 12, 1), 5, 14), date(2026, 12, 15))
+        self.assertEqual(debit_plan.expected_collection_date(date(2026, 12, 1), 20, 14), date(2026, 12, 21))
+        # 11 December + 14 days is Christmas: the next business day after the holidays
+        self.assertEqual(debit_plan.expected_collection_date(date(2026, 12, 11), 5, 14), date(2026, 12, 28))
+
+    def test_plan_groups_by_date_scheme_and_sequence(self):
+        candidates = [
+            Candidate("first", date(2026, 12, 1), Decimal("19.90"), "CORE", True, True),
+            Candidate("again", date(2026, 11, 20), Decimal("39.90"), "CORE", True, False),
+            Candidate("once", date(2026, 11, 30), Decimal("99.00"), "CORE", False, True),
+            Candidate("business", date(2026, 11, 25), Decimal("500.00"), "B2B", True, False),
+            Candidate("too early", date(2026, 12, 5), Decimal("9.90"), "CORE", True, False),
+        ]
+        groups, waiting = debit_plan.plan(candidates, date(2026, 12, 14), 5, 14)
+        self.assertEqual(
+            [
+                (group.collection_date, group.scheme, group.sequence_type, [c.key for c in group.candidates])
+                for group in groups
+            ],
+            [
+                (date(2026, 12, 15), "B2B", "RCUR", ["business"]),
+                (date(2026, 12, 15), "CORE", "FRST", ["first"]),
+                (date(2026, 12, 15), "CORE", "OOFF", ["once"]),
+                (date(2026, 12, 15), "CORE", "RCUR", ["again"]),
+            ],
+        )
+        self.assertEqual([(c.key, day) for c, day in waiting], [("too early", date(2026, 12, 21))])
+        # a run on Christmas Eve collects on the next business day after the holidays
+        groups, _waiting = debit_plan.plan(candidates[:1], date(2026, 12, 24), 5, 14)
+        self.assertEqual(groups[0].collection_date, date(2026, 12, 28))
+
+    def test_mandate_expiry(self):
+        self.assertFalse(debit_plan.mandate_expired(date(2023, 12, 15), date(2020, 1, 1), date(2026, 12, 14)))
+        self.assertTrue(debit_plan.mandate_expired(date(2023, 12, 14), date(2020, 1, 1), date(2026, 12, 14)))
+        self.assertTrue(debit_plan.mandate_expired(None, date(2023, 11, 30), date(2026, 12, 14)), "never used")
