@@ -1,7 +1,7 @@
 {
     "name": "ISP Payment Gateway",
     "summary": "SEPA mandates and direct debit files, returns, online payments and credit top-up",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/ISP",
     "author": "ISP Billing",
     "website": "https://github.com/isp-billing/isp-billing",
@@ -10,5 +10,9 @@
     "external_dependencies": {"python": ["sepaxml"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/isp_payment_gateway_security.xml",
+        "data/isp_payment_gateway_data.xml",
+        "report/isp_sepa_mandate_report.xml",
+        "views/isp_sepa_mandate_views.xml",
     ],
 }

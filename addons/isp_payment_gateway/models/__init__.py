@@ -1,0 +1,1 @@
+from . import isp_sepa_mandate, res_company, res_config_settings, res_partner

@@ -1,0 +1,53 @@
+from stdnum.eu import at_02
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+SCHEMES = [("CORE", "CORE (consumers and businesses)"), ("B2B", "B2B (businesses only)")]
+PAIN_VERSIONS = [("08", "pain.008.001.08 (German banks since November 2026)"), ("02", "pain.008.001.02 (older)")]
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    isp_sepa_creditor_id = fields.Char(
+        string="SEPA Creditor Identifier", help="Gläubiger-Identifikationsnummer, e.g. DE98ZZZ09999999999."
+    )
+    isp_sepa_journal_id = fields.Many2one(
+        "account.journal",
+        string="Direct Debit Bank Journal",
+        domain="[('type', '=', 'bank'), ('company_id', '=', id)]",
+        help="The bank account the debits are collected to (its IBAN and BIC go into the files).",
+    )
+    isp_sepa_scheme = fields.Selection(SCHEMES, string="Default Scheme", default="CORE", required=True)
+    isp_sepa_lead_days = fields.Integer(
+        string="Debit Lead Time (days)", default=5, help="Days after the invoice date before it is collected."
+    )
+    isp_sepa_prenotification_days = fields.Integer(
+        string="Pre-notification (days)",
+        default=14,
+        help="Days between the pre-notification (the invoice) and the collection; 14 unless agreed shorter.",
+    )
+    isp_sepa_pain_version = fields.Selection(PAIN_VERSIONS, string="pain.008 Version", default="08", required=True)
+
+    @api.constrains("isp_sepa_creditor_id")
+    def _check_isp_sepa_creditor_id(self):
+        for company in self.filtered("isp_sepa_creditor_id"):
+            if not at_02.is_valid(company.isp_sepa_creditor_id):
+                raise ValidationError(
+                    self.env._(
+                        "%(value)s is not a valid SEPA creditor identifier (check digits or format).",
+                        value=company.isp_sepa_creditor_id,
+                    )
+                )
+
+    @api.constrains("isp_sepa_lead_days", "isp_sepa_prenotification_days")
+    def _check_isp_sepa_days(self):
+        for company in self:
+            if company.isp_sepa_lead_days < 0 or company.isp_sepa_prenotification_days < 0:
+                raise ValidationError(self.env._("Lead time and pre-notification days cannot be negative."))
+
+    def write(self, vals):
+        if vals.get("isp_sepa_creditor_id"):
+            vals = {**vals, "isp_sepa_creditor_id": at_02.compact(vals["isp_sepa_creditor_id"])}
+        return super().write(vals)

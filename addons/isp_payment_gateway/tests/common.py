@@ -1,0 +1,37 @@
+from odoo.addons.isp_dunning.tests.common import IspDunningCase
+
+
+class IspPaymentCase(IspDunningCase):
+    """A company collecting by SEPA direct debit and customers with bank accounts."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.collection_journal = cls.company_data["default_journal_bank"]
+        cls.collection_journal.bank_account_id = cls.env["res.partner.bank"].create(
+            {
+                "acc_number": "DE89370400440532013000",
+                "partner_id": cls.env.company.partner_id.id,
+                "bank_id": cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"}).id,
+            }
+        )
+        cls.env.company.write(
+            {"isp_sepa_creditor_id": "DE98ZZZ09999999999", "isp_sepa_journal_id": cls.collection_journal.id}
+        )
+        cls.business_account = cls.env["res.partner.bank"].create(
+            {"acc_number": "DE02120300000000202051", "partner_id": cls.business.id}
+        )
+        cls.consumer_account = cls.env["res.partner.bank"].create(
+            {"acc_number": "DE02500105170137075030", "partner_id": cls.consumer.id}
+        )
+
+    def _mandate(self, partner=None, account=None, **values):
+        mandate = self.env["isp.sepa.mandate"].create(
+            {
+                "partner_id": (partner or self.business).id,
+                "bank_account_id": (account or self.business_account).id,
+                "signature_date": "2025-01-15",
+                **values,
+            }
+        )
+        return mandate
