@@ -14,5 +14,6 @@
         "data/isp_payment_gateway_data.xml",
         "report/isp_sepa_mandate_report.xml",
         "views/isp_sepa_mandate_views.xml",
+        "views/isp_debit_batch_views.xml",
     ],
 }

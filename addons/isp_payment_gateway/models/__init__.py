@@ -1,1 +1,1 @@
-from . import isp_sepa_mandate, res_company, res_config_settings, res_partner
+from . import account_move, isp_debit_batch, isp_sepa_mandate, res_company, res_config_settings, res_partner

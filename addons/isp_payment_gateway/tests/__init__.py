@@ -1,1 +1,9 @@
-from . import test_debit_plan, test_dtaus, test_install, test_mandate, test_pain008, test_returns_engine
+from . import (
+    test_debit_batch,
+    test_debit_plan,
+    test_dtaus,
+    test_install,
+    test_mandate,
+    test_pain008,
+    test_returns_engine,
+)

@@ -1,8 +1,13 @@
+from freezegun import freeze_time
+
 from odoo.addons.isp_dunning.tests.common import IspDunningCase
 
 
 class IspPaymentCase(IspDunningCase):
-    """A company collecting by SEPA direct debit and customers with bank accounts."""
+    """A German company (EUR) collecting by SEPA direct debit and customers with bank accounts."""
+
+    country_code = "DE"
+    chart_template = "generic_coa"
 
     @classmethod
     def setUpClass(cls):
@@ -35,3 +40,17 @@ class IspPaymentCase(IspDunningCase):
             }
         )
         return mandate
+
+    def _sepa_customer(self, partner, account, **mandate_values):
+        partner.isp_payment_method = "sepa"
+        mandate = self._mandate(partner=partner, account=account, **mandate_values)
+        mandate.action_activate()
+        return mandate
+
+    def _batch(self, day, preview_only=False):
+        with freeze_time(day):
+            batch = self.env["isp.debit.batch"].create({})
+            batch.action_preview()
+            if not preview_only and batch.line_ids:
+                batch.action_generate()
+        return batch

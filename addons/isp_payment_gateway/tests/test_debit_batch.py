@@ -1,0 +1,177 @@
+from unittest.mock import patch
+
+from freezegun import freeze_time
+from lxml import etree
+from psycopg2 import IntegrityError
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..engine import dtaus, pain008
+from .common import IspPaymentCase
+
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
+
+
+@tagged("post_install", "-at_install")
+class TestDebitBatch(IspPaymentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.business.write(
+            {"street": "Hauptstraße 5", "zip": "80331", "city": "München", "country_id": cls.env.ref("base.de").id}
+        )
+        cls.business.isp_payment_method = "sepa"
+        cls.business_mandate = cls.env["isp.sepa.mandate"].create(
+            {"partner_id": cls.business.id, "bank_account_id": cls.business_account.id, "signature_date": "2025-01-15"}
+        )
+        cls.business_mandate.action_activate()
+
+    def _invoice_on(self, partner, amount, day):
+        return self._due_invoice(partner, amount, day, invoice_date=day)
+
+    def test_lead_time_groups_payments_and_file(self):
+        consumer_mandate = self._sepa_customer(self.consumer, self.consumer_account)
+        first = self._invoice_on(self.business, 100.0, "2026-12-01")
+        second = self._invoice_on(self.business, 50.0, "2026-11-25")
+        consumer_invoice = self._invoice_on(self.consumer, 19.9, "2026-11-30")
+        too_recent = self._invoice_on(self.business, 9.9, "2026-12-05")
+        transfer_customer = self.env["res.partner"].create({"name": "Pays by transfer"})
+        self._invoice_on(transfer_customer, 30.0, "2026-11-20")
+
+        batch = self._batch("2026-12-14")
+        self.assertEqual(batch.collection_date, fields.Date.to_date("2026-12-15"))
+        self.assertEqual(batch.line_ids.move_id, first | second | consumer_invoice)
+        self.assertEqual(batch.waiting_count, 1, "the invoice of 5 December waits for its pre-notification")
+        by_move = {line.move_id: line for line in batch.line_ids}
+        self.assertEqual(
+            {by_move[second].sequence_type, by_move[first].sequence_type}, {"FRST", "RCUR"}, "one FRST per mandate"
+        )
+        self.assertEqual(by_move[consumer_invoice].sequence_type, "FRST")
+        self.assertEqual(batch.state, "generated")
+        for move in first | second | consumer_invoice:
+            self.assertEqual(move.payment_state, "in_payment", "payments on the outstanding receipts account")
+        self.assertEqual(too_recent.payment_state, "not_paid")
+        self.assertFalse(self.business_mandate.first_use)
+        self.assertFalse(consumer_mandate.first_use)
+
+        document = batch.file_id.raw
+        self.assertEqual(pain008.validate(document, "08"), [])
+        tree = etree.fromstring(document)
+        self.assertEqual(tree.xpath("//p:GrpHdr/p:CtrlSum", namespaces=NS)[0].text, "169.90")
+        self.assertEqual(tree.xpath("//p:GrpHdr/p:NbOfTxs", namespaces=NS)[0].text, "3")
+        self.assertEqual(sorted(element.text for element in tree.xpath("//p:SeqTp", namespaces=NS)), ["FRST", "RCUR"])
+        self.assertEqual(tree.xpath("//p:ReqdColltnDt", namespaces=NS)[0].text, "2026-12-15")
+        self.assertEqual(tree.xpath("//p:CdtrSchmeId//p:Othr/p:Id", namespaces=NS)[0].text, "DE98ZZZ09999999999")
+        business_debtor = tree.xpath(
+            f"//p:DrctDbtTxInf[p:DrctDbtTx/p:MndtRltdInf/p:MndtId='{self.business_mandate.name}']/p:Dbtr",
+            namespaces=NS,
+        )[0]
+        self.assertEqual(business_debtor.find("p:Nm", NS).text, "Mueller + Soehne GmbH")
+        self.assertEqual(business_debtor.find("p:PstlAdr/p:TwnNm", NS).text, "Muenchen")
+        self.assertEqual(business_debtor.find("p:PstlAdr/p:StrtNm", NS).text, "Hauptstrasse 5")
+
+        # the next run: the invoices are in an open batch, the recent one is now due
+        later = self._batch("2026-12-21")
+        self.assertEqual(later.line_ids.move_id, too_recent)
+        self.assertEqual(later.line_ids.sequence_type, "RCUR")
+
+    def test_pain_version_02(self):
+        self.env.company.isp_sepa_pain_version = "02"
+        self._invoice_on(self.business, 100.0, "2026-12-01")
+        batch = self._batch("2026-12-14")
+        self.assertEqual(batch.pain_version, "02")
+        self.assertEqual(pain008.validate(batch.file_id.raw, "02"), [])
+        self.assertIn(b"pain.008.001.02", batch.file_id.raw)
+
+    def test_one_open_batch_per_invoice(self):
+        invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
+        draft = self._batch("2026-12-14", preview_only=True)
+        self.assertEqual(draft.line_ids.move_id, invoice)
+        self.assertFalse(self._batch("2026-12-14", preview_only=True).line_ids, "already in an open batch")
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            self.env["isp.debit.batch.line"].create(
+                {
+                    "batch_id": self.env["isp.debit.batch"].create({}).id,
+                    "move_id": invoice.id,
+                    "partner_id": self.business.id,
+                    "mandate_id": self.business_mandate.id,
+                    "amount": 100.0,
+                    "scheme": "CORE",
+                    "sequence_type": "RCUR",
+                }
+            )
+
+    def test_invalid_file_is_refused_with_reasons(self):
+        invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
+        batch = self._batch("2026-12-14", preview_only=True)
+        real_write = pain008.write
+
+        def broken(message, version="08", german=False):
+            return real_write(message, version, german).replace(b"<SeqTp>FRST</SeqTp>", b"<SeqTp>SOON</SeqTp>")
+
+        with patch.object(pain008, "write", broken), self.assertRefused(UserError, "(?s)does not validate.*SeqTp"):
+            batch.action_generate()
+        self.assertEqual(batch.state, "draft")
+        self.assertFalse(batch.file_id)
+        self.assertEqual(invoice.payment_state, "not_paid", "no payment without a valid file")
+
+    def test_sent_debited_and_cancel(self):
+        invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
+        batch = self._batch("2026-12-14")
+        batch.action_mark_sent()
+        with self.assertRefused(UserError, "cannot be cancelled"):
+            batch.action_cancel()
+        batch.action_mark_debited()
+        self.assertEqual((batch.state, batch.line_ids.state), ("done", "debited"))
+        self.assertEqual(invoice.payment_state, "paid", "collected by the bank")
+        again = self._invoice_on(self.business, 20.0, "2026-12-02")
+        batch = self._batch("2026-12-16")
+        batch.action_cancel()
+        self.assertEqual((batch.state, again.payment_state), ("cancel", "not_paid"))
+        self.assertEqual(self._batch("2026-12-16").line_ids.move_id, again, "a cancelled batch frees its invoices")
+
+    def test_dtaus_export(self):
+        self._invoice_on(self.business, 100.0, "2026-12-01")
+        batch = self._batch("2026-12-14")
+        action = batch.action_export_dtaus()
+        self.assertIn(str(batch.dtaus_file_id.id), action["url"])
+        parsed = dtaus.parse(batch.dtaus_file_id.raw)
+        self.assertEqual(parsed.totals["cents"], 10000)
+        self.assertEqual((parsed.debits[0].payer_blz, parsed.debits[0].payer_account), ("12030000", "0000202051"))
+        self.assertEqual(parsed.bank_blz, "37040044")
+        austrian = self.env["res.partner.bank"].create(
+            {"acc_number": "AT611904300234573201", "partner_id": self.consumer.id}
+        )
+        self._sepa_customer(self.consumer, austrian)
+        self._invoice_on(self.consumer, 10.0, "2026-12-01")
+        batch = self._batch("2026-12-15")
+        with self.assertRefused(UserError, "DTAUS export refused: DTAUS carries German accounts only; AT61"):
+            batch.action_export_dtaus()
+
+    def test_prenotification_on_the_invoice(self):
+        invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
+        values = invoice._isp_sepa_prenotification()
+        self.assertEqual(values["mandate_reference"], self.business_mandate.name)
+        self.assertEqual(values["creditor_identifier"], "DE98ZZZ09999999999")
+        self.assertEqual(values["debit_date"], fields.Date.to_date("2026-12-15"))
+        self.assertEqual(values["amount"], 100.0)
+
+    def test_open_batch_invoices_are_not_dunned(self):
+        invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
+        self._batch("2026-12-14")
+        domain = self.env["account.move"]._isp_dunning_domain(self.env.company, fields.Date.to_date("2027-01-31"))
+        self.assertNotIn(invoice, self.env["account.move"].search(domain))
+
+    def test_scheduled_run_and_rights(self):
+        self._invoice_on(self.business, 100.0, "2026-12-01")
+        with freeze_time("2026-12-14"):
+            with self.assertRefused(UserError, "Only ISP managers"):
+                self.env["isp.debit.batch"].with_user(self.manager).create({}).with_user(self.clerk).action_preview()
+            self.env["isp.debit.batch"]._cron_isp_debit_run()
+            self.env["isp.debit.batch"]._cron_isp_debit_run()
+        batches = self.env["isp.debit.batch"].search([("company_id", "=", self.env.company.id)])
+        self.assertEqual(len(batches.filtered("line_ids")), 1, "the second run finds nothing left to debit")
+        self.assertEqual(batches.filtered("line_ids").state, "generated")
