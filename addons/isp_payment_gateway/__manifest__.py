@@ -15,5 +15,6 @@
         "report/isp_sepa_mandate_report.xml",
         "views/isp_sepa_mandate_views.xml",
         "views/isp_debit_batch_views.xml",
+        "views/isp_debit_return_views.xml",
     ],
 }

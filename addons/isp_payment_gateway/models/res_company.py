@@ -29,6 +29,22 @@ class ResCompany(models.Model):
         help="Days between the pre-notification (the invoice) and the collection; 14 unless agreed shorter.",
     )
     isp_sepa_pain_version = fields.Selection(PAIN_VERSIONS, string="pain.008 Version", default="08", required=True)
+    isp_sepa_return_fee = fields.Monetary(
+        string="Return Handling Fee",
+        currency_field="currency_id",
+        default=5.0,
+        help="Charged to the customer for each returned debit, on top of the bank's charge.",
+    )
+    isp_sepa_return_fee_product_id = fields.Many2one(
+        "product.product",
+        string="Return Fee Article",
+        default=lambda self: self.env.ref("isp_payment_gateway.product_return_fee", raise_if_not_found=False),
+    )
+    isp_sepa_return_escalate = fields.Boolean(
+        string="Returns Raise the Dunning Level",
+        default=True,
+        help="A returned debit moves its invoice on to the next dunning level.",
+    )
 
     @api.constrains("isp_sepa_creditor_id")
     def _check_isp_sepa_creditor_id(self):

@@ -5,5 +5,6 @@ from . import (
     test_install,
     test_mandate,
     test_pain008,
+    test_returns,
     test_returns_engine,
 )

@@ -1,0 +1,141 @@
+import base64
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import IspPaymentCase
+
+
+def camt054(returned):
+    """A camt.054 notification returning (end-to-end id, mandate, amount, reason, charge) debits."""
+    entries = "".join(
+        f"""<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd>
+        <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-18</Dt></BookgDt><AcctSvcrRef>REF-{index}</AcctSvcrRef>
+        <NtryDtls><TxDtls><Refs><EndToEndId>{reference}</EndToEndId><MndtId>{mandate}</MndtId></Refs>
+        <AmtDtls><InstdAmt><Amt Ccy="EUR">{amount}</Amt></InstdAmt></AmtDtls>
+        <Chrgs><Rcrd><Amt Ccy="EUR">{charge}</Amt></Rcrd></Chrgs>
+        <RtrInf><Rsn><Cd>{reason}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"""
+        for index, (reference, mandate, amount, reason, charge) in enumerate(returned)
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+<GrpHdr><MsgId>CAMT-1</MsgId><CreDtTm>2026-12-18T08:00:00</CreDtTm></GrpHdr>
+<Ntfctn><Id>N1</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id></Acct>{entries}</Ntfctn>
+</BkToCstmrDbtCdtNtfctn></Document>""".encode()
+
+
+def pain002(rejected):
+    transactions = "".join(
+        f"""<TxInfAndSts><OrgnlEndToEndId>{reference}</OrgnlEndToEndId><TxSts>RJCT</TxSts>
+        <StsRsnInf><Rsn><Cd>{reason}</Cd></Rsn></StsRsnInf>
+        <OrgnlTxRef><Amt><InstdAmt Ccy="EUR">{amount}</InstdAmt></Amt>
+        <MndtRltdInf><MndtId>{mandate}</MndtId></MndtRltdInf></OrgnlTxRef></TxInfAndSts>"""
+        for reference, mandate, amount, reason in rejected
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>P002-1</MsgId><CreDtTm>2026-12-15T10:00:00</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>DD</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>P1</OrgnlPmtInfId>{transactions}</OrgnlPmtInfAndSts>
+</CstmrPmtStsRpt></Document>""".encode()
+
+
+@tagged("post_install", "-at_install")
+class TestReturns(IspPaymentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.isp_sepa_return_fee = 5.0
+        cls.business.isp_payment_method = "sepa"
+        cls.mandate = cls.env["isp.sepa.mandate"].create(
+            {"partner_id": cls.business.id, "bank_account_id": cls.business_account.id, "signature_date": "2025-01-15"}
+        )
+        cls.mandate.action_activate()
+
+    def _debited(self, amount=100.0):
+        invoice = self._due_invoice(self.business, amount, "2026-12-01", invoice_date="2026-12-01")
+        batch = self._batch("2026-12-14")
+        batch.action_mark_sent()
+        return invoice, batch.line_ids.filtered(lambda line: line.move_id == invoice)
+
+    def _import(self, data):
+        wizard = self.env["isp.debit.return.import"].create({"data_file": base64.b64encode(data), "filename": "f.xml"})
+        wizard.action_import()
+        return wizard
+
+    def test_camt054_return_reopens_charges_and_escalates(self):
+        invoice, line = self._debited()
+        self.assertEqual(invoice.payment_state, "in_payment")
+        data = camt054([(line.end_to_end_id, self.mandate.name, "100.00", "AM04", "3.00")])
+        wizard = self._import(data)
+        record = wizard.return_ids
+        self.assertEqual(
+            (record.reason_code, record.reason_text, record.bank_charge), ("AM04", "Insufficient funds", 3.0)
+        )
+        self.assertEqual(record.date, fields.Date.to_date("2026-12-18"))
+        self.assertEqual((line.state, invoice.payment_state), ("returned", "not_paid"), "the invoice is open again")
+        self.assertEqual(invoice.amount_residual, 100.0)
+        self.assertEqual(record.fee_move_id.state, "posted")
+        self.assertEqual(record.fee_move_id.amount_total, 8.0, "bank charge 3.00 plus handling fee 5.00")
+        self.assertEqual(record.reversal_move_id.state, "posted")
+        self.assertEqual(invoice.isp_dunning_level_id, self.reminder, "the dunning level moves on one step")
+        self.assertIn("Direct debit returned (AM04)", invoice.isp_dunning_step_ids.reason)
+        self.assertEqual(self.mandate.state, "active", "insufficient funds: the mandate stays")
+        # the same file again changes nothing
+        again = self._import(data)
+        self.assertFalse(again.return_ids)
+        self.assertIn("Already booked before", again.result)
+        self.assertEqual(self.env["isp.debit.return"].search_count([("line_id", "=", line.id)]), 1)
+
+    def test_pain002_account_closed_revokes_the_mandate(self):
+        team = self.env["crm.team"].create({"name": "Business", "user_id": self.manager.id})
+        self.business.team_id = team
+        invoice, line = self._debited()
+        mails = self.env["mail.mail"].search_count([])
+        wizard = self._import(pain002([(line.end_to_end_id, self.mandate.name, "100.00", "AC04")]))
+        self.assertEqual(wizard.return_ids.source, "pain.002")
+        self.assertEqual(self.mandate.state, "revoked")
+        self.assertIn("AC04", self.mandate.end_reason)
+        self.assertEqual(self.business.isp_payment_method, "transfer")
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails + 1, "the customer is told")
+        note = self.business.message_ids[0]
+        self.assertIn("revoked", note.body)
+        self.assertIn(self.manager.partner_id, note.partner_ids, "and the sales team")
+        self.assertFalse(self._batch("2026-12-21").line_ids, "no more debits without a mandate")
+        self.assertEqual(invoice.payment_state, "not_paid")
+
+    def test_unknown_references_are_listed_not_guessed(self):
+        _invoice, line = self._debited()
+        wizard = self._import(
+            camt054(
+                [
+                    ("INV/1999/99999", "M-UNKNOWN", "12.00", "MS03", "0"),
+                    (line.end_to_end_id, "OTHER-MANDATE", "100.00", "MS03", "0"),
+                ]
+            )
+        )
+        self.assertFalse(wizard.return_ids)
+        self.assertIn("INV/1999/99999", wizard.result)
+        self.assertIn("OTHER-MANDATE", wizard.result)
+        self.assertEqual(line.state, "open")
+        with self.assertRefused(UserError, "cannot be read"):
+            self._import(b"not xml")
+
+    def test_manual_return(self):
+        invoice, line = self._debited(50.0)
+        action = line.action_return()
+        wizard = (
+            self.env["isp.debit.return.manual"]
+            .with_context(**action["context"])
+            .create({"reason_code": "MD06", "bank_charge": 2.5})
+        )
+        with self.assertRefused(UserError, "Only ISP managers"):
+            wizard.with_user(self.clerk).action_return()
+        wizard.action_return()
+        self.assertEqual(
+            (line.state, line.return_id.source, line.return_id.fee_move_id.amount_total), ("returned", "manual", 7.5)
+        )
+        self.assertEqual(invoice.payment_state, "not_paid")
+        with self.assertRefused(UserError, "only debits in transit or debited"):
+            line._isp_return("MD06", fields.Date.to_date("2026-12-20"))

@@ -1,0 +1,1 @@
+from . import isp_debit_return_import, isp_debit_return_manual
