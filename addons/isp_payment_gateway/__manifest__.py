@@ -16,5 +16,6 @@
         "views/isp_sepa_mandate_views.xml",
         "views/isp_debit_batch_views.xml",
         "views/isp_debit_return_views.xml",
+        "views/isp_mandate_portal_templates.xml",
     ],
 }

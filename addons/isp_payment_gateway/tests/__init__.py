@@ -5,6 +5,7 @@ from . import (
     test_install,
     test_mandate,
     test_pain008,
+    test_portal_mandates,
     test_returns,
     test_returns_engine,
 )
