@@ -1,8 +1,11 @@
+from urllib.parse import urlencode
+
 from stdnum import iban as stdnum_iban
 
 from odoo import fields, http
 from odoo.http import request
 
+from odoo.addons.payment import utils as payment_utils
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 
@@ -101,3 +104,50 @@ class IspMandatePortal(CustomerPortal):
         )
         partner.sudo().isp_payment_method = "sepa"
         return mandate
+
+    # ------------------------------------------------------------------
+    # Prepaid credit top-up
+    # ------------------------------------------------------------------
+
+    @http.route("/my/credit", type="http", auth="user", website=True, methods=["GET", "POST"])
+    def portal_isp_credit_topup(self, **post):
+        """Top up the prepaid credit with a free amount through the company's payment providers."""
+        env = request.env
+        partner = env.user.partner_id.commercial_partner_id
+        company = env.company
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "isp_credit",
+                # the balance is accounting data: read for the customer's own entity only
+                "balance": partner.sudo().isp_credit_balance,
+                "minimum": company.isp_topup_minimum,
+                "currency": company.currency_id,
+                "amount": post.get("amount", ""),
+                "errors": [],
+            }
+        )
+        if request.httprequest.method == "POST":
+            try:
+                amount = round(float((post.get("amount") or "").replace(",", ".")), 2)
+            except ValueError:
+                amount = 0.0
+            if amount < company.isp_topup_minimum or amount <= 0:
+                values["errors"].append(
+                    env._(
+                        "Enter an amount of at least %(minimum)s.",
+                        minimum=company.currency_id.format(company.isp_topup_minimum),
+                    )
+                )
+            else:
+                currency = company.currency_id
+                params = {
+                    "reference": f"TOPUP-{partner.isp_customer_number or partner.id}",
+                    "amount": amount,
+                    "currency_id": currency.id,
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "access_token": payment_utils.generate_access_token(partner.id, amount, currency.id),
+                }
+                return request.redirect(f"/payment/pay?{urlencode(params)}")
+        return request.render("isp_payment_gateway.portal_isp_credit_topup", values)

@@ -1,8 +1,10 @@
 from . import (
     account_move,
+    account_payment,
     isp_debit_batch,
     isp_debit_return,
     isp_sepa_mandate,
+    payment_transaction,
     res_company,
     res_config_settings,
     res_partner,

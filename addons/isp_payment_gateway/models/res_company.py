@@ -40,6 +40,12 @@ class ResCompany(models.Model):
         string="Return Fee Article",
         default=lambda self: self.env.ref("isp_payment_gateway.product_return_fee", raise_if_not_found=False),
     )
+    isp_topup_minimum = fields.Monetary(
+        string="Minimum Credit Top-up",
+        currency_field="currency_id",
+        default=10.0,
+        help="The smallest amount customers can top up their prepaid credit with in the portal.",
+    )
     isp_sepa_return_escalate = fields.Boolean(
         string="Returns Raise the Dunning Level",
         default=True,

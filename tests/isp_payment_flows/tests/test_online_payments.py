@@ -1,0 +1,112 @@
+from urllib.parse import parse_qs, urlparse
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.isp_customer.tests.common import IspTestMixin
+from odoo.addons.isp_payment_gateway.tests.common import IspPaymentCase
+from odoo.addons.payment.tests.common import PaymentCommon
+
+
+@tagged("post_install", "-at_install")
+class TestOnlinePayments(PaymentCommon, IspPaymentCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = cls._prepare_provider(code="demo")
+        cls.provider.journal_id = cls.company_data["default_journal_bank"]
+        cls.currency = cls.env.company.currency_id
+
+    def setUp(self):
+        # the transactions' post-processing (payment creation) is what these tests check
+        self.enable_post_process_patcher = False
+        super().setUp()
+
+    def _notify_done(self, tx):
+        self.env["payment.transaction"]._handle_notification_data(
+            "demo", {"reference": tx.reference, "payment_details": "4242", "simulated_state": "done"}
+        )
+        tx._post_process()
+
+    def _top_up_tx(self, amount, reference="TOPUP-1"):
+        return self._create_transaction(
+            "direct", reference=reference, amount=amount, currency_id=self.currency.id, partner_id=self.business.id
+        )
+
+    def test_top_up_becomes_credit_once(self):
+        tx = self._top_up_tx(50.0)
+        self._notify_done(tx)
+        self.assertEqual(tx.state, "done")
+        payment = tx.payment_id
+        self.assertEqual((payment.state, payment.amount, payment.partner_id), ("in_process", 50.0, self.business))
+        self.business.invalidate_recordset()
+        self.assertEqual(self.business.isp_credit_balance, 50.0, "outstanding credit for the next invoices and orders")
+        # the same notification delivered again creates nothing
+        self._notify_done(tx)
+        self.assertEqual(self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1)
+
+    def test_payment_on_account_settles_oldest_invoices_first(self):
+        older = self._due_invoice(self.business, 30.0, "2026-10-31")
+        newer = self._due_invoice(self.business, 40.0, "2026-11-30")
+        self._notify_done(self._top_up_tx(50.0, "TOPUP-2"))
+        self.assertEqual(older.payment_state, "paid")
+        self.assertEqual((newer.payment_state, newer.amount_residual), ("partial", 20.0), "the remainder stays open")
+        self.business.invalidate_recordset()
+        self.assertEqual(self.business.isp_credit_balance, 0.0)
+        # an overpayment: the rest stays as credit
+        self._notify_done(self._top_up_tx(25.0, "TOPUP-3"))
+        self.assertEqual(newer.payment_state, "paid")
+        self.business.invalidate_recordset()
+        self.assertEqual(self.business.isp_credit_balance, 5.0)
+
+    def test_invoice_paid_online(self):
+        invoice = self._due_invoice(self.business, 99.0, "2026-12-31")
+        tx = self._create_transaction(
+            "redirect",
+            reference=invoice.name,
+            amount=99.0,
+            currency_id=self.currency.id,
+            partner_id=self.business.id,
+            invoice_ids=[invoice.id],
+        )
+        self._notify_done(tx)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(invoice.amount_residual, 0.0)
+
+
+@tagged("post_install", "-at_install")
+class TestTopUpPortal(IspTestMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.isp_topup_minimum = 10.0
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Topup AG", "is_company": True, "isp_lifecycle": "customer"}
+        )
+        contact = cls.env["res.partner"].create(
+            {"name": "Topup Admin", "parent_id": cls.customer.id, "email": "t@example.com"}
+        )
+        new_test_user(cls.env, login="topup", groups="base.group_portal", partner_id=contact.id)
+
+    def _post(self, amount):
+        page = self.url_open("/my/credit")
+        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        return self.url_open("/my/credit", data={"csrf_token": token, "amount": amount}, allow_redirects=False)
+
+    def test_top_up_form(self):
+        self.authenticate("topup", "topup")
+        page = self.url_open("/my/credit")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Prepaid Credit", page.text)
+        response = self._post("5")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Enter an amount of at least", response.text)
+        response = self._post("25,50")
+        self.assertEqual(response.status_code, 303)
+        location = urlparse(response.headers["Location"])
+        self.assertEqual(location.path, "/payment/pay")
+        params = {key: values[0] for key, values in parse_qs(location.query).items()}
+        self.assertEqual((params["amount"], params["partner_id"]), ("25.5", str(self.customer.id)))
+        # the payment form accepts the link: a wrong access token would answer 404
+        pay_page = self.url_open(response.headers["Location"])
+        self.assertEqual(pay_page.status_code, 200)
+        self.assertIn("25.50", pay_page.text)
