@@ -1,5 +1,6 @@
 from urllib.parse import parse_qs, urlparse
 
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.isp_customer.tests.common import IspTestMixin
@@ -57,6 +58,26 @@ class TestOnlinePayments(PaymentCommon, IspPaymentCase):
         self.assertEqual(newer.payment_state, "paid")
         self.business.invalidate_recordset()
         self.assertEqual(self.business.isp_credit_balance, 5.0)
+
+    def test_overpayment_refunded_on_request(self):
+        self._notify_done(self._top_up_tx(60.0, "TOPUP-4"))
+        with self.assertRefused(UserError, "Only ISP managers"):
+            self.business.with_user(self.clerk).action_isp_refund_credit()
+        action = self.business.action_isp_refund_credit()
+        refund = self.env["account.payment"].browse(action["res_id"])
+        self.assertEqual((refund.payment_type, refund.amount), ("outbound", 60.0))
+        self.business.invalidate_recordset()
+        self.assertEqual(self.business.isp_credit_balance, 0.0)
+        with self.assertRefused(UserError, "no credit to refund"):
+            self.business.action_isp_refund_credit()
+
+    def test_unknown_reference_creates_nothing(self):
+        payments = self.env["account.payment"].search_count([])
+        with self.assertRefused(ValidationError, "No transaction found"):
+            self.env["payment.transaction"]._handle_notification_data(
+                "demo", {"reference": "NO-SUCH-REFERENCE", "simulated_state": "done"}
+            )
+        self.assertEqual(self.env["account.payment"].search_count([]), payments)
 
     def test_invoice_paid_online(self):
         invoice = self._due_invoice(self.business, 99.0, "2026-12-31")
