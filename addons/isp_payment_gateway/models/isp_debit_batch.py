@@ -4,6 +4,8 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.isp_sales.models.isp_billing_run import QUIET
+
 from ..engine import debit_plan, dtaus, pain008
 
 _logger = logging.getLogger(__name__)
@@ -273,36 +275,38 @@ class IspDebitBatch(models.Model):
         journal = self.company_id.isp_sepa_journal_id
         method_line = journal.inbound_payment_method_line_ids[:1]
         outstanding = method_line.payment_account_id or self._isp_outstanding_receipts()
-        payments = (
-            self.env["account.payment"]
-            .sudo()
-            .with_context(tracking_disable=True, mail_create_nolog=True)
-            .create(
-                [
-                    {
-                        "payment_type": "inbound",
-                        "partner_type": "customer",
-                        "partner_id": line.partner_id.id,
-                        "amount": line.amount,
-                        "currency_id": line.move_id.currency_id.id,
-                        "date": self.collection_date,
-                        "journal_id": journal.id,
-                        "payment_method_line_id": method_line.id,
-                        # in transit until the bank statement shows the collection: the invoice is "in payment"
-                        "outstanding_account_id": outstanding.id,
-                        "memo": f"{line.move_id.name} {line.mandate_id.name}",
-                    }
-                    for line in lines
-                ]
-            )
+        # a batch posts thousands of payments: no chatter, no tracking, no follower per entry
+        quiet = self.env["account.payment"].sudo().with_context(**QUIET)
+        payments = quiet.create(
+            [
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": line.partner_id.id,
+                    "amount": line.amount,
+                    "currency_id": line.move_id.currency_id.id,
+                    "date": self.collection_date,
+                    "journal_id": journal.id,
+                    "payment_method_line_id": method_line.id,
+                    # in transit until the bank statement shows the collection: the invoice is "in payment"
+                    "outstanding_account_id": outstanding.id,
+                    "memo": f"{line.move_id.name} {line.mandate_id.name}",
+                }
+                for line in lines
+            ]
         )
         payments.action_post()
+        plan = []
         for line, payment in zip(lines, payments, strict=True):
             line.payment_id = payment
-            receivable = (line.move_id.line_ids | payment.move_id.line_ids).filtered(
-                lambda move_line: move_line.account_id.account_type == "asset_receivable" and not move_line.reconciled
+            plan.append(
+                (line.move_id.line_ids | payment.move_id.line_ids).filtered(
+                    lambda move_line: move_line.account_id.account_type == "asset_receivable"
+                    and not move_line.reconciled
+                )
             )
-            receivable.reconcile()
+        # each invoice with its own payment, in one reconciliation for the batch
+        self.env["account.move.line"].sudo().with_context(**QUIET)._reconcile_plan(plan)
         return payments
 
     def _isp_outstanding_receipts(self):
