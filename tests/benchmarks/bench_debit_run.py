@@ -98,7 +98,7 @@ def setup_company():
             {
                 "acc_number": "DE89370400440532013000",
                 "partner_id": company.partner_id.id,
-                "bank_id": env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"}).id,  # noqa: F821
+                "bank_id": env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFF"}).id,  # noqa: F821
             }
         )
     company.write({"isp_sepa_creditor_id": "DE98ZZZ09999999999", "isp_sepa_journal_id": journal.id})

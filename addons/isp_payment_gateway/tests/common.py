@@ -17,7 +17,7 @@ class IspPaymentCase(IspDunningCase):
             {
                 "acc_number": "DE89370400440532013000",
                 "partner_id": cls.env.company.partner_id.id,
-                "bank_id": cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"}).id,
+                "bank_id": cls.env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFF"}).id,
             }
         )
         cls.env.company.write(

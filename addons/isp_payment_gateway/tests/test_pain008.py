@@ -11,7 +11,7 @@ from ..engine.pain008 import Address, Creditor, Debit, Message, PaymentGroup, Se
 CREDITOR = Creditor(
     name="Netzwerk & Söhne GmbH",
     iban="DE89 3704 0044 0532 0130 00",
-    bic="COBADEFFXXX",
+    bic="COBADEFF",
     creditor_id="DE98ZZZ09999999999",
     address=Address(street="Hauptstraße", building="1", postcode="10115", town="Berlin", country="DE"),
 )
@@ -90,7 +90,7 @@ class TestPain008(BaseCase):
                 self.assertEqual(texts("//p:CdtrSchmeId//p:Id/p:PrvtId/p:Othr/p:Id"), ["DE98ZZZ09999999999"] * 3)
                 self.assertEqual(texts("//p:CdtrAcct/p:Id/p:IBAN")[0], "DE89370400440532013000")
                 bic = "BICFI" if version == "08" else "BIC"
-                self.assertEqual(texts(f"//p:CdtrAgt/p:FinInstnId/p:{bic}"), ["COBADEFFXXX"] * 3)
+                self.assertEqual(texts(f"//p:CdtrAgt/p:FinInstnId/p:{bic}"), ["COBADEFF"] * 3)
                 self.assertEqual(texts("//p:DbtrAgt/p:FinInstnId/p:Othr/p:Id"), ["NOTPROVIDED"] * 3)
                 self.assertEqual(texts("//p:EndToEndId")[0], "INV/2026/00001")
                 self.assertEqual(texts("//p:MndtId")[0], "M-1")
