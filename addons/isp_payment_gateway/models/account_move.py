@@ -19,17 +19,54 @@ class AccountMove(models.Model):
             return "in_payment"
         return super()._get_invoice_in_payment_state()
 
+    def _isp_debit_amount(self, collection_date):
+        """What a direct debit collected on ``collection_date`` takes: the open amount, or the
+        discounted amount when the collection falls within the early-payment discount period
+        (as Odoo grants it to a payment registered that day)."""
+        self.ensure_one()
+        if self._is_eligible_for_early_payment_discount(self.currency_id, collection_date):
+            return sum(self._isp_open_term_lines().mapped("discount_amount_currency"))
+        return self.amount_residual
+
+    def _isp_early_discount_vals(self, collection_date):
+        """Journal items of the early-payment discount that a debit collected on ``collection_date``
+        takes, computed by Odoo as for the payment wizard; empty when none is due."""
+        self.ensure_one()
+        if not self._is_eligible_for_early_payment_discount(self.currency_id, collection_date):
+            return []
+        company = self.company_id
+        terms = self._isp_open_term_lines()
+        matched = [
+            {
+                "aml": line,
+                "amount_currency": -line.amount_residual_currency,
+                "balance": line.currency_id._convert(
+                    -line.amount_residual_currency, company.currency_id, company, collection_date
+                ),
+            }
+            for line in terms
+        ]
+        discount = sum(terms.mapped("amount_residual_currency")) - sum(terms.mapped("discount_amount_currency"))
+        open_balance = self.currency_id._convert(discount, company.currency_id, company, collection_date)
+        groups = self._get_invoice_counterpart_amls_for_early_payment_discount(matched, open_balance)
+        return [vals for lines in groups.values() for vals in lines]
+
+    def _isp_open_term_lines(self):
+        return self.line_ids.filtered(lambda line: line.display_type == "payment_term" and not line.reconciled)
+
     def _isp_sepa_prenotification(self):
         """Mandate reference, creditor identifier, amount and expected debit date for the invoice."""
         values = super()._isp_sepa_prenotification()
         company = self.company_id
         mandate = self.commercial_partner_id._isp_active_mandate(company)
         if mandate and self.invoice_date:
+            debit_date = debit_plan.expected_collection_date(
+                self.invoice_date, company.isp_sepa_lead_days, company.isp_sepa_prenotification_days
+            )
             values.update(
                 mandate_reference=mandate.name,
                 creditor_identifier=company.isp_sepa_creditor_id,
-                debit_date=debit_plan.expected_collection_date(
-                    self.invoice_date, company.isp_sepa_lead_days, company.isp_sepa_prenotification_days
-                ),
+                debit_date=debit_date,
+                amount=self._isp_debit_amount(debit_date),
             )
         return values

@@ -19,6 +19,8 @@ BATCH_STATES = [
 ]
 #: batches whose invoices cannot go into another batch
 OPEN_STATES = ("draft", "generated", "sent")
+#: debits whose payments are created, posted and reconciled together
+PAYMENT_CHUNK = 1000
 
 
 class IspDebitBatch(models.Model):
@@ -166,7 +168,8 @@ class IspDebitBatch(models.Model):
                 "move_id": move.id,
                 "partner_id": move.commercial_partner_id.id,
                 "mandate_id": mandate.id,
-                "amount": float(candidate.amount),
+                # the open amount, less an early-payment discount due on the collection date
+                "amount": move._isp_debit_amount(group.collection_date),
                 "scheme": group.scheme,
                 "sequence_type": group.sequence_type,
             }
@@ -271,12 +274,29 @@ class IspDebitBatch(models.Model):
         )
 
     def _isp_register_payments(self, lines):
-        """One customer payment per debit on the outstanding receipts account, reconciled with its invoice."""
+        """One customer payment per debit on the outstanding receipts account, reconciled with its invoice.
+
+        Large batches are registered in chunks. Between chunks the planner statistics of the
+        journal entries are refreshed: thousands of entries new in this one transaction would
+        otherwise make the journal's sequence lookup scan instead of using its index.
+        """
+        payments = self.env["account.payment"]
+        for start in range(0, len(lines), PAYMENT_CHUNK):
+            payments |= self._isp_register_chunk(lines[start : start + PAYMENT_CHUNK])
+            if start + PAYMENT_CHUNK < len(lines):
+                self.env.flush_all()
+                self.env.cr.execute("ANALYZE account_move, account_move_line")
+                # the chunk's entries are done with: keep the cache small
+                for model in ("account.move.line", "account.partial.reconcile", "account.move", "account.payment"):
+                    self.env[model].invalidate_model()
+        return payments
+
+    def _isp_register_chunk(self, lines):
         journal = self.company_id.isp_sepa_journal_id
         method_line = journal.inbound_payment_method_line_ids[:1]
         outstanding = method_line.payment_account_id or self._isp_outstanding_receipts()
         # a batch posts thousands of payments: no chatter, no tracking, no follower per entry
-        quiet = self.env["account.payment"].sudo().with_context(**QUIET)
+        quiet = self.env["account.payment"].sudo().with_context(**QUIET, isp_run_posting=True)
         payments = quiet.create(
             [
                 {
@@ -291,6 +311,12 @@ class IspDebitBatch(models.Model):
                     # in transit until the bank statement shows the collection: the invoice is "in payment"
                     "outstanding_account_id": outstanding.id,
                     "memo": f"{line.move_id.name} {line.mandate_id.name}",
+                    # a debit less than the open amount takes the invoice's early-payment discount
+                    "write_off_line_vals": (
+                        line.move_id._isp_early_discount_vals(self.collection_date)
+                        if line.move_id.currency_id.compare_amounts(line.amount, line.move_id.amount_residual) < 0
+                        else []
+                    ),
                 }
                 for line in lines
             ]

@@ -4,12 +4,13 @@ from freezegun import freeze_time
 from lxml import etree
 from psycopg2 import IntegrityError
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..engine import dtaus, pain008
+from ..models import isp_debit_batch
 from .common import IspPaymentCase
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
@@ -77,6 +78,22 @@ class TestDebitBatch(IspPaymentCase):
         later = self._batch("2026-12-21")
         self.assertEqual(later.line_ids.move_id, too_recent)
         self.assertEqual(later.line_ids.sequence_type, "RCUR")
+
+    def test_large_batch_registers_payments_in_chunks(self):
+        self._sepa_customer(self.consumer, self.consumer_account)
+        invoices = (
+            self._invoice_on(self.business, 10.0, "2026-11-20")
+            | self._invoice_on(self.consumer, 20.0, "2026-11-21")
+            | self._invoice_on(self.business, 30.0, "2026-11-22")
+        )
+        with patch.object(isp_debit_batch, "PAYMENT_CHUNK", 2):
+            batch = self._batch("2026-12-14")
+        self.assertEqual(batch.state, "generated")
+        self.assertEqual(len(batch.line_ids.payment_id), 3, "one payment per debit across the chunks")
+        for line in batch.line_ids:
+            self.assertEqual((line.payment_id.amount, line.payment_id.partner_id), (line.amount, line.partner_id))
+        self.assertEqual(set(invoices.mapped("payment_state")), {"in_payment"})
+        self.assertEqual(set(invoices.mapped("amount_residual")), {0.0})
 
     def test_pain_version_02(self):
         self.env.company.isp_sepa_pain_version = "02"
@@ -158,6 +175,54 @@ class TestDebitBatch(IspPaymentCase):
         self.assertEqual(values["creditor_identifier"], "DE98ZZZ09999999999")
         self.assertEqual(values["debit_date"], fields.Date.to_date("2026-12-15"))
         self.assertEqual(values["amount"], 100.0)
+
+    def test_early_payment_discount_taken_within_its_period(self):
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "2 % within 14 days, 30 days net",
+                "early_discount": True,
+                "discount_percentage": 2.0,
+                "discount_days": 14,
+                "early_pay_discount_computation": "included",
+                "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
+            }
+        )
+        in_period, too_late = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.business.id,
+                    "invoice_date": day,
+                    "invoice_payment_term_id": term.id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Hosting", "quantity": 1, "price_unit": 100.0, "tax_ids": []})
+                    ],
+                }
+                # discount until 15 December (the collection date) and until 9 December
+                for day in ("2026-12-01", "2026-11-25")
+            ]
+        )
+        (in_period | too_late).action_post()
+        self.assertEqual(in_period._isp_sepa_prenotification()["amount"], 98.0, "the invoice announces 98.00")
+
+        batch = self._batch("2026-12-14")
+        by_move = {line.move_id: line for line in batch.line_ids}
+        self.assertEqual((by_move[in_period].amount, by_move[too_late].amount), (98.0, 100.0))
+        self.assertEqual(batch.amount_total, 198.0)
+        self.assertEqual(
+            etree.fromstring(batch.file_id.raw).xpath("//p:GrpHdr/p:CtrlSum", namespaces=NS)[0].text, "198.00"
+        )
+        discount_account = self.env.company.account_journal_early_pay_discount_loss_account_id
+        discount_lines = by_move[in_period].payment_id.move_id.line_ids.filtered(
+            lambda line: line.account_id == discount_account
+        )
+        self.assertEqual(discount_lines.mapped("balance"), [2.0], "the discount is booked as Odoo books it")
+        self.assertFalse(by_move[too_late].payment_id.move_id.line_ids & discount_lines)
+        for move in in_period | too_late:
+            self.assertEqual((move.payment_state, move.amount_residual), ("in_payment", 0.0))
+        batch.action_mark_sent()
+        batch.action_mark_debited()
+        self.assertEqual(set((in_period | too_late).mapped("payment_state")), {"paid"})
 
     def test_open_batch_invoices_are_not_dunned(self):
         invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
