@@ -1,5 +1,6 @@
 from urllib.parse import parse_qs, urlparse
 
+from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -92,6 +93,62 @@ class TestOnlinePayments(PaymentCommon, IspPaymentCase):
         self._notify_done(tx)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(invoice.amount_residual, 0.0)
+
+    def test_foreign_currency_payment_at_company_rate(self):
+        usd = self.setup_other_currency("USD", rates=[("2026-01-01", 1.25)])
+        invoice = self._due_invoice(self.business, 40.0, "2026-11-30")
+        # 50 USD at 1.25 USD per EUR are 40 EUR on the customer's account
+        tx = self._create_transaction(
+            "direct", reference="TOPUP-USD", amount=50.0, currency_id=usd.id, partner_id=self.business.id
+        )
+        self._notify_done(tx)
+        payment = tx.payment_id
+        self.assertEqual((payment.currency_id, payment.amount), (usd, 50.0))
+        receivable = payment.move_id.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        self.assertEqual((receivable.amount_currency, receivable.balance), (-50.0, -40.0))
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.business.invalidate_recordset()
+        self.assertEqual(self.business.isp_credit_balance, 0.0, "nothing left over, no exchange difference")
+
+    def test_early_payment_discount_online(self):
+        term = self.env["account.payment.term"].create(
+            {
+                "name": "2 % within 10 days, 30 days net",
+                "early_discount": True,
+                "discount_percentage": 2.0,
+                "discount_days": 10,
+                "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
+            }
+        )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.business.id,
+                "invoice_date": fields.Date.context_today(self.env.user),
+                "invoice_payment_term_id": term.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Hosting", "quantity": 1, "price_unit": 200.0, "tax_ids": []})
+                ],
+            }
+        )
+        invoice.action_post()
+        # the portal offers the discounted amount within the period, as Odoo does
+        self.assertEqual(invoice._get_invoice_next_payment_values()["amount_due"], 196.0)
+        tx = self._create_transaction(
+            "redirect",
+            reference="EPD-1",
+            amount=196.0,
+            currency_id=self.currency.id,
+            partner_id=self.business.id,
+            invoice_ids=[invoice.id],
+        )
+        self._notify_done(tx)
+        self.assertEqual(invoice.amount_residual, 0.0, "the discount closes the invoice")
+        discount_account = self.env.company.account_journal_early_pay_discount_loss_account_id
+        self.assertEqual(
+            tx.payment_id.move_id.line_ids.filtered(lambda line: line.account_id == discount_account).balance, 4.0
+        )
 
 
 @tagged("post_install", "-at_install")
