@@ -297,30 +297,30 @@ class IspDebitBatch(models.Model):
         outstanding = method_line.payment_account_id or self._isp_outstanding_receipts()
         # a batch posts thousands of payments: no chatter, no tracking, no follower per entry
         quiet = self.env["account.payment"].sudo().with_context(**QUIET, isp_run_posting=True)
-        payments = quiet.create(
-            [
-                {
-                    "payment_type": "inbound",
-                    "partner_type": "customer",
-                    "partner_id": line.partner_id.id,
-                    "amount": line.amount,
-                    "currency_id": line.move_id.currency_id.id,
-                    "date": self.collection_date,
-                    "journal_id": journal.id,
-                    "payment_method_line_id": method_line.id,
-                    # in transit until the bank statement shows the collection: the invoice is "in payment"
-                    "outstanding_account_id": outstanding.id,
-                    "memo": f"{line.move_id.name} {line.mandate_id.name}",
-                    # a debit less than the open amount takes the invoice's early-payment discount
-                    "write_off_line_vals": (
-                        line.move_id._isp_early_discount_vals(self.collection_date)
-                        if line.move_id.currency_id.compare_amounts(line.amount, line.move_id.amount_residual) < 0
-                        else []
-                    ),
-                }
-                for line in lines
-            ]
-        )
+        vals_list = []
+        for line in lines:
+            move = line.move_id
+            vals = {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": line.partner_id.id,
+                "amount": line.amount,
+                "currency_id": move.currency_id.id,
+                "date": self.collection_date,
+                "journal_id": journal.id,
+                "payment_method_line_id": method_line.id,
+                # in transit until the bank statement shows the collection: the invoice is "in payment"
+                "outstanding_account_id": outstanding.id,
+                "memo": f"{move.name} {line.mandate_id.name}",
+            }
+            # A debit less than the open amount takes the invoice's early-payment discount. Only
+            # those payments get their entry one by one: Odoo writes the others' entries together.
+            if move.currency_id.compare_amounts(line.amount, move.amount_residual) < 0:
+                discount = move._isp_early_discount_vals(self.collection_date)
+                if discount:
+                    vals["write_off_line_vals"] = discount
+            vals_list.append(vals)
+        payments = quiet.create(vals_list)
         payments.action_post()
         plan = []
         for line, payment in zip(lines, payments, strict=True):
