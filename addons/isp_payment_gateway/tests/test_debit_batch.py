@@ -223,6 +223,9 @@ class TestDebitBatch(IspPaymentCase):
         batch.action_mark_sent()
         batch.action_mark_debited()
         self.assertEqual(set((in_period | too_late).mapped("payment_state")), {"paid"})
+        # returned: the discount goes with the payment, the full amount is open again
+        by_move[in_period]._isp_return("MD06", fields.Date.to_date("2026-12-18"))
+        self.assertEqual((in_period.payment_state, in_period.amount_residual), ("not_paid", 100.0))
 
     def test_open_batch_invoices_are_not_dunned(self):
         invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
