@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 #: one invoice to collect: ``first_use`` for a recurrent mandate never used (FRST)
-Candidate = namedtuple("Candidate", "key invoice_date amount scheme recurrent first_use")
+Candidate = namedtuple("Candidate", "key invoice_date scheme recurrent first_use")
 #: ``key`` of the collection: (collection date, scheme, sequence type)
 Group = namedtuple("Group", "collection_date scheme sequence_type candidates")
 

@@ -153,7 +153,6 @@ class IspDebitBatch(models.Model):
                 debit_plan.Candidate(
                     (move, mandate),
                     move.invoice_date,
-                    Decimal(str(move.amount_residual)),
                     mandate.scheme,
                     mandate.mandate_type == "recurrent",
                     first,
