@@ -259,7 +259,7 @@ def task_test(args):
     dbname = os.environ.get("TEST_DB") or f"isp_test_{os.getpid()}"
     if dbname == DEMO_DB:
         fail(f"{DEMO_DB} is the demo database of `make run`; choose another TEST_DB")
-    log_path = LOG_DIR / "test.log"
+    log_path = Path(os.environ.get("TEST_LOG") or LOG_DIR / "test.log").resolve()
     tags = os.environ.get("TEST_TAGS") or ",".join(f"/{m}" for m in modules)
     command = odoo_command(
         odoo,
@@ -270,10 +270,10 @@ def task_test(args):
         "--stop-after-init",
         "--workers=0",
         "--max-cron-threads=0",
-        f"--http-port={free_port(8169)}",
+        f"--http-port={free_port(int(os.environ.get('TEST_HTTP_PORT') or 8169))}",
         "--log-level=info",
     )
-    print(f"test: database {dbname}, modules {', '.join(modules)}; full log in {log_path.relative_to(ROOT)}")
+    print(f"test: database {dbname}, modules {', '.join(modules)}; full log in {log_path}")
     started = time.monotonic()
     drop_database(dbname)
     try:
