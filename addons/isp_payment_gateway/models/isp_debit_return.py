@@ -118,10 +118,12 @@ class IspDebitBatchLine(models.Model):
         return record
 
     def _isp_reverse_payment(self, day, reason_code):
+        """Reverse the debit's payment entry. Only the debit payment's own reconciliations are undone:
+        other payments of the invoice (a transfer, credit) stay reconciled with it."""
         payment = self.payment_id.sudo()
         if not payment:
             raise UserError(self.env._("%(invoice)s: the debit has no payment to reverse.", invoice=self.move_id.name))
-        (self.move_id.line_ids | payment.move_id.line_ids).filtered(
+        payment.move_id.line_ids.filtered(
             lambda line: line.account_id.account_type == "asset_receivable"
         ).remove_move_reconcile()
         reversal = payment.move_id._reverse_moves(

@@ -139,3 +139,51 @@ class TestReturns(IspPaymentCase):
         self.assertEqual(invoice.payment_state, "not_paid")
         with self.assertRefused(UserError, "only debits in transit or debited"):
             line._isp_return("MD06", fields.Date.to_date("2026-12-20"))
+
+    def _return_as_manager(self, line, reason_code="MD06", day="2026-12-18"):
+        """Book a return through the manual return wizard, as the ISP manager who does it."""
+        action = line.action_return()
+        wizard = (
+            self.env["isp.debit.return.manual"]
+            .with_user(self.manager)
+            .with_context(**action["context"])
+            .create({"reason_code": reason_code, "date": day})
+        )
+        wizard.action_return()
+        return line.return_id
+
+    def test_p01_return_undoes_only_the_debit_payment(self):
+        """Issue 12, point 1: a returned debit reopens its own 70.00; the 30.00 paid by transfer stays paid."""
+        invoice = self._due_invoice(self.business, 100.0, "2026-12-01", invoice_date="2026-12-01")
+        transfer = self._pay(invoice, 30.0, "2026-12-05")
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 70.0))
+        batch = self._batch("2026-12-14")
+        line = batch.line_ids
+        self.assertEqual((line.move_id, line.amount), (invoice, 70.0), "the debit takes what is open")
+        batch.with_user(self.manager).action_mark_sent()
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("in_payment", 0.0))
+
+        record = self._return_as_manager(line)
+        self.assertEqual(line.state, "returned")
+        self.assertEqual((invoice.payment_state, invoice.amount_residual), ("partial", 70.0))
+        receivable = invoice.line_ids.filtered(
+            lambda move_line: move_line.account_id.account_type == "asset_receivable"
+        )
+        self.assertEqual(
+            receivable.matched_credit_ids.credit_move_id.move_id, transfer.move_id, "the transfer stays reconciled"
+        )
+        self.assertEqual(receivable.matched_credit_ids.amount, 30.0)
+        self.assertEqual(record.reversal_move_id.state, "posted")
+        self.assertEqual(record.reversal_move_id.amount_total, 70.0, "only the debit payment is reversed")
+        loose = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", self.business.id),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0),
+            ]
+        )
+        self.assertFalse(loose, "no payment of the customer is left as loose credit")
+        self.assertEqual(record.fee_move_id.amount_total, 5.0)
+        self.assertEqual(self.business.with_company(self.env.company).isp_credit_balance, 0.0)
