@@ -19,6 +19,19 @@ class AccountMove(models.Model):
             return "in_payment"
         return super()._get_invoice_in_payment_state()
 
+    def _isp_payment_received(self):
+        """A direct debit in transit is no money yet: the services it pays for start when the bank has
+        collected it, or, when the company chooses so, when the batch has been submitted."""
+        return super()._isp_payment_received().filtered(lambda move: not move._isp_debit_in_transit())
+
+    def _isp_debit_in_transit(self):
+        """The invoice is paid by a direct debit whose money is not there yet for starting services."""
+        self.ensure_one()
+        open_lines = self.isp_debit_line_ids.filtered(lambda line: line.state == "open")
+        if self.company_id.isp_sepa_service_start == "submission":
+            open_lines = open_lines.filtered(lambda line: line.batch_id.state not in ("sent", "done"))
+        return bool(open_lines)
+
     def _isp_debit_amount(self, collection_date):
         """What a direct debit collected on ``collection_date`` takes: the open amount, or the
         discounted amount when the collection falls within the early-payment discount period

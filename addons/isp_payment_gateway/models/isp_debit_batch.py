@@ -354,6 +354,8 @@ class IspDebitBatch(models.Model):
         if self.filtered(lambda batch: batch.state != "generated"):
             raise UserError(self.env._("Only generated batches can be marked as sent."))
         self.write({"state": "sent"})
+        # new clients' services start now when the company starts them on submission
+        self.line_ids.filtered(lambda line: line.state == "open").move_id.sudo()._isp_execute_paid_orders()
         return True
 
     def action_mark_debited(self):
@@ -366,6 +368,8 @@ class IspDebitBatch(models.Model):
         # collected: the invoices are paid
         self.env.add_to_compute(self.env["account.move"]._fields["payment_state"], lines.move_id)
         self.write({"state": "done"})
+        # the money is there: new clients' services paid by these debits start
+        lines.move_id.sudo()._isp_execute_paid_orders()
         return True
 
     def action_cancel(self):

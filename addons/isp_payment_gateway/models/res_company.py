@@ -5,6 +5,10 @@ from odoo.exceptions import ValidationError
 
 SCHEMES = [("CORE", "CORE (consumers and businesses)"), ("B2B", "B2B (businesses only)")]
 PAIN_VERSIONS = [("08", "pain.008.001.08 (German banks since November 2026)"), ("02", "pain.008.001.02 (older)")]
+SERVICE_STARTS = [
+    ("collection", "On collection (the batch is marked debited)"),
+    ("submission", "On submission (the batch is marked sent)"),
+]
 
 
 class ResCompany(models.Model):
@@ -45,6 +49,15 @@ class ResCompany(models.Model):
         currency_field="currency_id",
         default=10.0,
         help="The smallest amount customers can top up their prepaid credit with in the portal.",
+    )
+    isp_sepa_service_start = fields.Selection(
+        SERVICE_STARTS,
+        string="New Clients' Services Start",
+        default="collection",
+        required=True,
+        help="When the services of a new client who pays by direct debit start: when the bank has collected "
+        "the debit (the batch is marked debited) or already when the batch is submitted to the bank "
+        "(marked sent). Online payments and transfers start them when they are booked.",
     )
     isp_sepa_return_escalate = fields.Boolean(
         string="Returns Raise the Dunning Level",

@@ -15,4 +15,5 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.isp_sepa_return_fee_product_id", readonly=False
     )
     isp_sepa_return_escalate = fields.Boolean(related="company_id.isp_sepa_return_escalate", readonly=False)
+    isp_sepa_service_start = fields.Selection(related="company_id.isp_sepa_service_start", readonly=False)
     isp_topup_minimum = fields.Monetary(related="company_id.isp_topup_minimum", readonly=False)

@@ -391,11 +391,20 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
 
     def _invoice_paid_hook(self):
-        """New clients: the services of an order start when its invoice is paid."""
         result = super()._invoice_paid_hook()
+        self._isp_execute_paid_orders()
+        return result
+
+    def _isp_payment_received(self):
+        """Of these paid invoices, those whose money is there for starting services: all of them here
+        (the payment addon holds back direct debits the bank has not collected yet)."""
+        return self
+
+    def _isp_execute_paid_orders(self):
+        """New clients: the services of an order start when its invoice is paid."""
         invoices = self.filtered(
             lambda move: move.move_type == "out_invoice" and move.payment_state in ("paid", "in_payment")
-        )
+        )._isp_payment_received()
         orders = invoices.invoice_line_ids.sale_line_ids.order_id.sudo().filtered(
             lambda order: order.isp_decision == "waiting_payment" and order.state == "sale"
         )
@@ -406,4 +415,4 @@ class AccountMove(models.Model):
                 body=self.env._("Invoice paid: services executed."),
                 subtype_xmlid="mail.mt_note",
             )
-        return result
+        return orders
