@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import cache
 
 from lxml import etree
+from stdnum import iban as stdnum_iban
 
 VERSIONS = ("08", "02")
 SCHEMES = ("CORE", "B2B")
@@ -224,6 +225,30 @@ def _transaction(info, debit, version, german):
     _sub(_sub(_sub(transaction, "DbtrAcct"), "Id"), "IBAN", compact(debit.debtor_iban))
     if debit.remittance:
         _sub(_sub(transaction, "RmtInf"), "Ustrd", text(debit.remittance, 140, german))
+
+
+def debit_problems(debit):
+    """What keeps ``debit`` out of a valid file (debtor account, mandate, name, amount): the reasons,
+    empty when it can be written. A batch leaves such debits out instead of failing as a whole."""
+    problems = []
+    if not compact(debit.debtor_iban):
+        problems.append("the debtor IBAN is missing")
+    elif not stdnum_iban.is_valid(compact(debit.debtor_iban)):
+        problems.append(f"the debtor IBAN {debit.debtor_iban} is not valid")
+    if not debit.mandate_date:
+        problems.append("the mandate has no date of signature")
+    for value, what in ((debit.mandate_id, "the mandate reference"), (debit.end_to_end_id, "the end-to-end id")):
+        try:
+            identifier(value or "")
+        except SepaError:
+            problems.append(f"{what} {value!r} has no usable characters")
+    if not text(debit.debtor_name, 70):
+        problems.append("the debtor has no name")
+    try:
+        amount_text(debit.amount)
+    except SepaError as error:
+        problems.append(str(error))
+    return problems
 
 
 def amount_sum(debits):

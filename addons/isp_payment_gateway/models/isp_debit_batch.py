@@ -1,6 +1,8 @@
 import logging
 from decimal import Decimal
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -59,6 +61,13 @@ class IspDebitBatch(models.Model):
     )
     file_id = fields.Many2one("ir.attachment", string="pain.008 File", readonly=True, copy=False)
     dtaus_file_id = fields.Many2one("ir.attachment", string="DTAUS File", readonly=True, copy=False)
+    run_errors = fields.Text(
+        string="Errors",
+        readonly=True,
+        copy=False,
+        help="Invoices left out of the batch because their debit could not be planned (broken data, an "
+        "unexpected error), and errors of the scheduled run, each with the record's name.",
+    )
 
     @api.depends("line_ids.amount")
     def _compute_totals(self):
@@ -90,26 +99,26 @@ class IspDebitBatch(models.Model):
             )
 
     @api.model
-    def _isp_candidates(self, company):
-        """Open posted invoices of customers who pay by SEPA direct debit with an active mandate, in EUR,
-        not in an open batch: {invoice: mandate}."""
-        moves = (
-            self.env["account.move"]
-            .sudo()
-            .search(
-                [
-                    ("company_id", "=", company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", ("not_paid", "partial")),
-                    ("amount_residual", ">", 0),
-                    ("currency_id.name", "=", "EUR"),
-                    ("commercial_partner_id.isp_payment_method", "=", "sepa"),
-                    ("isp_debit_line_ids", "not any", [("state", "in", ("draft", "open"))]),
-                ],
-                order="invoice_date, id",
-            )
-        )
+    def _isp_candidates(self, company, moves=None, day=None):
+        """Open posted invoices of customers who pay by SEPA direct debit with an active mandate not
+        expired on ``day`` (today by default), in EUR, not in an open batch: {invoice: mandate}.
+
+        :param moves: only these invoices (a previewed batch checked again)
+        """
+        domain = [
+            ("company_id", "=", company.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("amount_residual", ">", 0),
+            ("currency_id.name", "=", "EUR"),
+            ("commercial_partner_id.isp_payment_method", "=", "sepa"),
+            ("isp_debit_line_ids", "not any", [("state", "in", ("draft", "open"))]),
+        ]
+        if moves is not None:
+            domain.append(("id", "in", moves.ids))
+        moves = self.env["account.move"].sudo().search(domain, order="invoice_date, id")
+        day = day or fields.Date.context_today(self)
         mandates = (
             self.env["isp.sepa.mandate"]
             .sudo()
@@ -124,7 +133,9 @@ class IspDebitBatch(models.Model):
         )
         latest = {}
         for mandate in mandates:
-            latest.setdefault(mandate.partner_id, mandate)
+            # expired when not used for 36 months, even before the expiry cron has marked it
+            if not _mandate_expired(mandate, day):
+                latest.setdefault(mandate.partner_id, mandate)
         return {move: latest[move.commercial_partner_id] for move in moves if move.commercial_partner_id in latest}
 
     def action_preview(self):
@@ -135,20 +146,46 @@ class IspDebitBatch(models.Model):
                 raise UserError(self.env._("%(batch)s is not a draft any more.", batch=batch.name))
             batch._isp_check_configured()
             batch.line_ids.sudo().unlink()
-            batch._isp_fill()
+            batch.run_errors = False
+            _waiting, errors = batch._isp_fill()
+            batch._isp_record_errors(errors)
         return True
 
-    def _isp_fill(self):
-        """Plan the debits of the due invoices into draft lines."""
+    def _isp_fill(self, moves=None):
+        """Plan the debits of the due invoices (of ``moves`` only, when given) into draft lines.
+
+        An invoice whose debit cannot be planned (broken mandate data, an unexpected error) is left
+        out; the others are planned without it.
+
+        :return: (waiting, errors): {invoice: expected collection date} of the invoices not due yet,
+            {invoice: (mandate, reason)} of those left out
+        """
         self.ensure_one()
+        candidates = self._isp_candidates(self.company_id, moves=moves, day=self.date)
+        errors = {}
+        groups, waiting, lines = self._isp_plan_lines(candidates, errors)
+        unused = {mandate for mandate, _reason in errors.values() if mandate.first_use}
+        if unused & set(lines.mandate_id):
+            # one of them may have been the first debit (FRST) of a mandate that has others here:
+            # planned again without them
+            lines.unlink()
+            candidates = {move: mandate for move, mandate in candidates.items() if move not in errors}
+            groups, waiting, lines = self._isp_plan_lines(candidates, errors)
+        values = {"collection_date": groups[0].collection_date if groups else False}
+        if moves is None:
+            values["waiting_count"] = len(waiting)
+        self.write(values)
+        return {candidate.key[0]: expected for candidate, expected in waiting}, errors
+
+    def _isp_plan(self, candidates):
+        """The collections of ``candidates`` ({invoice: mandate}) on this batch's run date, as
+        ``debit_plan.plan``: one FRST per recurrent mandate never used, its other invoices RCUR."""
         company = self.company_id
-        candidates = self._isp_candidates(company)
-        first_use = {}
+        first_use = set()
         entries = []
         for move, mandate in candidates.items():
-            # one FRST per mandate; the mandate's other invoices of this batch follow as RCUR
             first = mandate.first_use and mandate.mandate_type == "recurrent" and mandate not in first_use
-            first_use.setdefault(mandate, move)
+            first_use.add(mandate)
             entries.append(
                 debit_plan.Candidate(
                     (move, mandate),
@@ -158,46 +195,222 @@ class IspDebitBatch(models.Model):
                     first,
                 )
             )
-        groups, waiting = debit_plan.plan(
-            entries, self.date, company.isp_sepa_lead_days, company.isp_sepa_prenotification_days
-        )
-        vals_list = [
-            {
-                "batch_id": self.id,
-                "move_id": move.id,
-                "partner_id": move.commercial_partner_id.id,
-                "mandate_id": mandate.id,
-                # the open amount, less an early-payment discount due on the collection date
-                "amount": move._isp_debit_amount(group.collection_date),
-                "scheme": group.scheme,
-                "sequence_type": group.sequence_type,
-            }
+        return debit_plan.plan(entries, self.date, company.isp_sepa_lead_days, company.isp_sepa_prenotification_days)
+
+    def _isp_plan_lines(self, candidates, errors):
+        """Plan ``candidates`` and write the due ones as draft lines, all in one savepoint; when that
+        fails, invoice by invoice, each in its own savepoint, so that one broken record leaves out only
+        its own debit. What is left out is added to ``errors`` ({invoice: (mandate, reason)}).
+
+        :return: (groups, waiting, lines)
+        """
+        groups, waiting = self._isp_plan(candidates)
+        planned = [
+            (move, mandate, group)
             for group in groups
             for candidate in group.candidates
             for move, mandate in [candidate.key]
         ]
-        self.env["isp.debit.batch.line"].sudo().create(vals_list)
-        self.write(
-            {
-                "collection_date": groups[0].collection_date if groups else False,
-                "waiting_count": len(waiting),
-            }
+        try:
+            with self.env.cr.savepoint():
+                found = {}
+                lines = self._isp_create_lines(planned, found)
+            errors.update(found)
+        except Exception:  # one bad record must not stop the batch: each on its own below
+            _logger.info("Debit batch %s: planning failed, planning invoice by invoice", self.name)
+            lines = self.env["isp.debit.batch.line"].sudo()
+            for move, mandate, group in planned:
+                try:
+                    with self.env.cr.savepoint():
+                        found = {}
+                        lines |= self._isp_create_lines([(move, mandate, group)], found)
+                    errors.update(found)
+                except Exception as error:  # logged with its traceback and recorded
+                    _logger.warning(
+                        "Debit batch %s: invoice %s (mandate %s) left out",
+                        self.name,
+                        move.name,
+                        mandate.name,
+                        exc_info=True,
+                    )
+                    errors[move] = (mandate, _error_text(error))
+        return groups, waiting, lines
+
+    def _isp_create_lines(self, planned, errors):
+        """Draft lines of ``planned`` [(invoice, mandate, group)]. A debit that cannot go into a valid
+        file (no IBAN, no signature date, ...) is removed again and added to ``errors``."""
+        lines = (
+            self.env["isp.debit.batch.line"]
+            .sudo()
+            .create([self._isp_prepare_line_vals(move, mandate, group) for move, mandate, group in planned])
         )
+        broken_ids = []
+        for line in lines:
+            problems = pain008.debit_problems(line._isp_debit())
+            if problems:
+                errors[line.move_id] = (line.mandate_id, "; ".join(problems))
+                broken_ids.append(line.id)
+        broken = lines.browse(broken_ids)
+        broken.unlink()
+        return lines - broken
+
+    def _isp_prepare_line_vals(self, move, mandate, group):
+        """Values of the draft debit of ``move`` under ``mandate`` in the collection ``group``."""
+        return {
+            "batch_id": self.id,
+            "move_id": move.id,
+            "partner_id": move.commercial_partner_id.id,
+            "mandate_id": mandate.id,
+            # the open amount, less an early-payment discount due on the collection date
+            "amount": move._isp_debit_amount(group.collection_date),
+            "scheme": group.scheme,
+            "sequence_type": group.sequence_type,
+        }
+
+    def _isp_record_errors(self, errors):
+        """List the invoices left out of this batch ({invoice: (mandate, reason)}) on it and in its chatter."""
+        self._isp_log_errors(self._isp_error_entries(errors))
+
+    def _isp_error_entries(self, errors):
+        return [
+            self.env._("%(invoice)s (%(mandate)s): %(reason)s", invoice=move.name, mandate=mandate.name, reason=reason)
+            for move, (mandate, reason) in errors.items()
+        ]
+
+    def _isp_log_errors(self, entries):
+        if not entries:
+            return
+        self.run_errors = "\n".join([*filter(None, [self.run_errors]), *entries])
+        self._isp_post_list(self.env._("Left out of the batch:"), entries)
+
+    def _isp_post_list(self, title, entries):
+        self.message_post(
+            body=Markup("<p>%s</p><ul>%s</ul>")
+            % (title, Markup().join(Markup("<li>%s</li>") % entry for entry in entries)),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _isp_refresh(self):
+        """Check the previewed debits again before the file is made, as a new preview of the same
+        invoices would: invoices paid, cancelled or reversed meanwhile, customers who no longer pay by
+        direct debit or have no active, valid mandate, and debits with broken data drop out; the others
+        are planned again as of today (amount, mandate, sequence type, collection date).
+
+        :return: one line per invoice that dropped out or changed, for the user
+        """
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        # previewed on an earlier day: collected from the next business day after today
+        self.date = max(self.date, today)
+        previewed = {line.move_id: (line.mandate_id, line.amount) for line in self.line_ids}
+        moves = self.line_ids.move_id
+        self.line_ids.sudo().unlink()
+        waiting, errors = self._isp_fill(moves=moves)
+        # the errors of the preview are replaced by those of this check (reported with the changes)
+        self.run_errors = "\n".join(self._isp_error_entries(errors)) or False
+        planned = {line.move_id: line for line in self.line_ids}
+        changes = []
+        for move, (mandate, amount) in previewed.items():
+            line = planned.get(move)
+            if line:
+                if line.mandate_id != mandate:
+                    changes.append(
+                        self.env._(
+                            "%(invoice)s: debited under mandate %(new)s instead of %(old)s",
+                            invoice=move.name,
+                            new=line.mandate_id.name,
+                            old=mandate.name,
+                        )
+                    )
+                if move.currency_id.compare_amounts(line.amount, amount):
+                    changes.append(
+                        self.env._(
+                            "%(invoice)s: amount %(old)s changed to %(new)s",
+                            invoice=move.name,
+                            old=move.currency_id.format(amount),
+                            new=move.currency_id.format(line.amount),
+                        )
+                    )
+                continue
+            if move in errors:
+                reason = errors[move][1]
+            elif move in waiting:
+                reason = self.env._("not due for collection before %(date)s", date=waiting[move])
+            else:
+                reason = self._isp_drop_reason(move, mandate)
+            changes.append(self.env._("%(invoice)s: %(reason)s", invoice=move.name, reason=reason))
+        return changes
+
+    def _isp_drop_reason(self, move, mandate):
+        """Why a previewed invoice is no longer among the candidates (see ``_isp_candidates``)."""
+        move = move.sudo()
+        partner = move.commercial_partner_id
+        active = partner._isp_active_mandate(self.company_id)
+        if move.state != "posted":
+            reason = self.env._("the invoice is no longer posted")
+        elif move.payment_state == "reversed":
+            reason = self.env._("reversed by a credit note")
+        elif (
+            move.payment_state not in ("not_paid", "partial")
+            or move.currency_id.compare_amounts(move.amount_residual, 0) <= 0
+        ):
+            reason = self.env._("paid meanwhile")
+        elif partner.isp_payment_method != "sepa":
+            reason = self.env._("the customer no longer pays by direct debit")
+        elif not active:
+            states = dict(mandate._fields["state"]._description_selection(self.env))
+            reason = self.env._(
+                "no active mandate (%(mandate)s is %(state)s)", mandate=mandate.name, state=states[mandate.state]
+            )
+        elif _mandate_expired(active, self.date):
+            reason = self.env._("mandate %(mandate)s has expired: not used for 36 months", mandate=active.name)
+        else:
+            reason = self.env._("no longer due for collection")
+        return reason
 
     # ------------------------------------------------------------------
     # Generation: payments and the file
     # ------------------------------------------------------------------
 
     def action_generate(self):
-        """Register the payments (the invoices are then "in payment") and write the validated file."""
+        """Check the previewed debits again, register the payments (the invoices are then "in payment")
+        and write the validated file. What changed since the preview is reported to the user."""
         self._isp_check_manager()
+        report = []
         for batch in self:
             if batch.state != "draft":
                 raise UserError(self.env._("%(batch)s has been generated already.", batch=batch.name))
             batch._isp_check_configured()
             if not batch.line_ids:
                 raise UserError(self.env._("%(batch)s has no debits: preview it first.", batch=batch.name))
+            changes = batch._isp_refresh()
+            if not batch.line_ids:
+                # nothing is saved: the transaction is rolled back
+                raise UserError(
+                    self.env._(
+                        "%(batch)s has nothing left to debit since the preview:\n%(changes)s",
+                        batch=batch.name,
+                        changes="\n".join(changes),
+                    )
+                )
+            if changes:
+                batch._isp_post_list(self.env._("Changed since the preview:"), changes)
+                report += changes
             batch._isp_generate()
+        if report:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "title": self.env._(
+                        "%(batches)s: debits changed since the preview", batches=", ".join(self.mapped("name"))
+                    ),
+                    "message": "\n".join(report),
+                    "type": "warning",
+                    "sticky": True,
+                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                },
+            }
         return True
 
     def _isp_generate(self):
@@ -436,7 +649,12 @@ class IspDebitBatch(models.Model):
 
     @api.model
     def _cron_isp_debit_run(self):
-        """Daily: one batch per configured company with due SEPA invoices, generated at once."""
+        """Daily: one batch per configured company with due SEPA invoices, generated at once.
+
+        Each company's planning and generation run in their own savepoints: an error is logged (with its
+        traceback when it is not a refusal) and recorded on the company's batch, and the other companies
+        get their batches all the same.
+        """
         companies = (
             self.env["res.company"]
             .sudo()
@@ -445,18 +663,46 @@ class IspDebitBatch(models.Model):
         done = 0
         for company in companies:
             batch = self.sudo().with_company(company).create({"company_id": company.id, "trigger": "cron"})
-            batch._isp_fill()
+            try:
+                with self.env.cr.savepoint():
+                    _waiting, errors = batch._isp_fill()
+                    batch._isp_record_errors(errors)
+            except Exception as error:  # logged with its traceback and recorded on the batch
+                batch._isp_record_failure(error)
             if not batch.line_ids:
-                batch.unlink()
+                if not batch.run_errors:
+                    batch.unlink()
                 continue
             try:
                 with self.env.cr.savepoint():
                     batch._isp_generate()
                 done += 1
-            except UserError as error:
-                _logger.warning("Debit batch %s not generated: %s", batch.name, error)
-                batch.message_post(body=str(error), subtype_xmlid="mail.mt_note")
+            except Exception as error:  # logged with its traceback and recorded on the batch
+                batch._isp_record_failure(error)
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    def _isp_record_failure(self, error):
+        """A step of the scheduled run failed on this batch: logged (a refusal without, anything else
+        with its traceback, at warning level so that the run goes on) and recorded on the batch."""
+        if isinstance(error, UserError):
+            _logger.warning("Debit batch %s not generated: %s", self.name, error)
+        else:
+            _logger.warning("Debit batch %s failed", self.name, exc_info=error)
+        self._isp_log_errors([self.env._("%(batch)s: %(reason)s", batch=self.name, reason=_error_text(error))])
+
+
+def _mandate_expired(mandate, day):
+    """``mandate`` has not been used for 36 months on ``day`` (whether the expiry cron has run or not)."""
+    return debit_plan.mandate_expired(
+        mandate.last_debit_date, mandate.signature_date or mandate.create_date.date(), day
+    )
+
+
+def _error_text(error):
+    """What the user reads of ``error``: a refusal's message, the kind and text of anything else."""
+    if isinstance(error, UserError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 def _address(partner):

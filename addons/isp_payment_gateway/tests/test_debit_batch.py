@@ -245,6 +245,104 @@ class TestDebitBatch(IspPaymentCase):
         self.assertEqual(batches.filtered("line_ids").state, "generated")
 
     # ------------------------------------------------------------------
+    # Issue 12, point 2: generating a previewed batch re-checks every debit
+    # ------------------------------------------------------------------
+
+    def _preview_as_manager(self, day):
+        with freeze_time(day):
+            batch = self.env["isp.debit.batch"].with_user(self.manager).create({})
+            batch.action_preview()
+        return batch
+
+    def test_p02_generate_revalidates_a_stale_preview(self):
+        """Issue 12, point 2: what changed since the preview drops out or is updated, and the user is told."""
+        self._sepa_customer(self.consumer, self.consumer_account)
+        switched_account = self.env["res.partner.bank"].create(
+            {"acc_number": "DE45120300001234567890", "partner_id": self.customer.id}
+        )
+        self._sepa_customer(self.customer, switched_account)
+        paid_meanwhile = self._invoice_on(self.business, 100.0, "2026-11-20")
+        partly_paid = self._invoice_on(self.business, 80.0, "2026-11-25")
+        kept = self._invoice_on(self.business, 50.0, "2026-12-01")
+        revoked = self._invoice_on(self.consumer, 19.9, "2026-11-30")
+        by_transfer = self._invoice_on(self.customer, 40.0, "2026-11-30")
+        batch = self._preview_as_manager("2026-12-14")
+        by_move = {line.move_id: line for line in batch.line_ids}
+        self.assertEqual(set(by_move), {paid_meanwhile, partly_paid, kept, revoked, by_transfer})
+        self.assertEqual(by_move[paid_meanwhile].sequence_type, "FRST", "the oldest invoice takes the mandate's FRST")
+        self.assertEqual((by_move[kept].sequence_type, by_move[partly_paid].amount), ("RCUR", 80.0))
+
+        # after the preview: a transfer pays one invoice in full and one in part, a mandate is revoked,
+        # a customer now pays by transfer
+        self._pay(paid_meanwhile, 100.0, "2026-12-14")
+        self._pay(partly_paid, 30.0, "2026-12-14")
+        self.consumer._isp_active_mandate(self.env.company).with_user(self.manager).action_revoke()
+        self.customer.isp_payment_method = "transfer"
+
+        with freeze_time("2026-12-14"):
+            result = batch.with_user(self.manager).action_generate()
+        self.assertEqual(batch.state, "generated")
+        by_move = {line.move_id: line for line in batch.line_ids}
+        self.assertEqual(set(by_move), {partly_paid, kept})
+        self.assertEqual(by_move[partly_paid].amount, 50.0, "the debit takes only what is still open")
+        self.assertEqual(by_move[partly_paid].sequence_type, "FRST", "the mandate's first debit is now this one")
+        self.assertEqual(by_move[kept].sequence_type, "RCUR")
+        self.assertEqual(batch.amount_total, 100.0)
+        tree = etree.fromstring(batch.file_id.raw)
+        self.assertEqual(tree.xpath("//p:GrpHdr/p:CtrlSum", namespaces=NS)[0].text, "100.00")
+        self.assertEqual(tree.xpath("//p:GrpHdr/p:NbOfTxs", namespaces=NS)[0].text, "2")
+        self.assertEqual((partly_paid.payment_state, partly_paid.amount_residual), ("in_payment", 0.0))
+        for move in paid_meanwhile | revoked | by_transfer:
+            self.assertFalse(move.isp_debit_line_ids, f"{move.name} is not debited")
+        self.assertEqual(len(paid_meanwhile._get_reconciled_payments()), 1, "collected once, by the transfer")
+        self.assertEqual((revoked.payment_state, revoked.amount_residual), ("not_paid", 19.9))
+        self.assertEqual((by_transfer.payment_state, by_transfer.amount_residual), ("not_paid", 40.0))
+
+        # the user is told which invoices dropped out and why: in the result and in the chatter
+        message = result["params"]["message"]
+        note = "\n".join(batch.message_ids.mapped("body"))
+        for text in (message, note):
+            self.assertRegex(text, f"{paid_meanwhile.name}: [^\\n]*paid")
+            self.assertRegex(text, f"{revoked.name}: [^\\n]*no active mandate")
+            self.assertRegex(text, f"{by_transfer.name}: [^\\n]*no longer pays by direct debit")
+            self.assertRegex(text, f"{partly_paid.name}: [^\\n]*80.00[^\\n]*50.00")
+            self.assertNotIn(kept.name, text)
+
+    def test_p02_generate_refuses_when_nothing_remains(self):
+        """Issue 12, point 2: a preview whose invoices were all paid meanwhile is refused; nothing is saved."""
+        invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
+        batch = self._preview_as_manager("2026-12-14")
+        line = batch.line_ids
+        self._pay(invoice, 100.0, "2026-12-14")
+        payments = invoice._get_reconciled_payments()
+        refusal = f"(?s)nothing left to debit.*{invoice.name}: paid"
+        with freeze_time("2026-12-14"), self.assertRefused(UserError, refusal):
+            batch.with_user(self.manager).action_generate()
+        self.assertEqual((batch.state, batch.line_ids), ("draft", line), "the preview stays as it was")
+        self.assertFalse(batch.file_id)
+        self.assertFalse(line.payment_id)
+        self.assertEqual(invoice._get_reconciled_payments(), payments, "no debit payment")
+        self.assertTrue(self.business_mandate.first_use, "the mandate was not used")
+
+    def test_p02_mandate_expired_since_the_preview_drops_out(self):
+        """Issue 12, point 2: a mandate that expires between preview and generation debits nothing; the
+        collection date follows the day of generation."""
+        self._sepa_customer(self.consumer, self.consumer_account, signature_date="2023-12-10")
+        expiring = self._invoice_on(self.consumer, 19.9, "2026-11-20")
+        kept = self._invoice_on(self.business, 100.0, "2026-11-20")
+        batch = self._preview_as_manager("2026-12-08")
+        self.assertEqual(batch.line_ids.move_id, expiring | kept)
+        self.assertEqual(batch.collection_date, fields.Date.to_date("2026-12-09"))
+        with freeze_time("2026-12-11"):
+            result = batch.with_user(self.manager).action_generate()
+        self.assertEqual((batch.state, batch.line_ids.move_id), ("generated", kept))
+        self.assertEqual(batch.collection_date, fields.Date.to_date("2026-12-14"), "the next business day")
+        tree = etree.fromstring(batch.file_id.raw)
+        self.assertEqual(tree.xpath("//p:ReqdColltnDt", namespaces=NS)[0].text, "2026-12-14")
+        self.assertRegex(result["params"]["message"], f"{expiring.name}: [^\\n]*expired")
+        self.assertEqual(expiring.payment_state, "not_paid")
+
+    # ------------------------------------------------------------------
     # Issue 12, point 3: a new client's services start when the debit is collected
     # ------------------------------------------------------------------
 
@@ -322,3 +420,129 @@ class TestDebitBatch(IspPaymentCase):
         self._pay(order.invoice_ids, 12.0, fields.Date.today())
         self.assertEqual(order.invoice_ids.payment_state, "paid")
         self.assertEqual(order.isp_service_ids.state, "active")
+
+    # ------------------------------------------------------------------
+    # Issue 12, point 8: one bad record does not stop the scheduled run
+    # ------------------------------------------------------------------
+
+    def test_p08_mandate_without_iban_does_not_stop_the_run(self):
+        """Issue 12, point 8: a mandate whose account lost its IBAN is left out with an error; others are debited."""
+        mandate = self._sepa_customer(self.consumer, self.consumer_account)
+        broken = self._invoice_on(self.consumer, 19.9, "2026-11-30")
+        good = self._invoice_on(self.business, 100.0, "2026-12-01")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner_bank SET acc_number = '', sanitized_acc_number = '' WHERE id = %s",
+            [self.consumer_account.id],
+        )
+        self.env.invalidate_all()
+        with freeze_time("2026-12-14"):
+            self.env["isp.debit.batch"]._cron_isp_debit_run()
+        batch = self.env["isp.debit.batch"].search([("company_id", "=", self.env.company.id)])
+        self.assertEqual(len(batch), 1)
+        self.assertEqual((batch.state, batch.line_ids.move_id), ("generated", good))
+        self.assertEqual(good.payment_state, "in_payment")
+        self.assertEqual(
+            (broken.payment_state, broken.isp_debit_line_ids), ("not_paid", self.env["isp.debit.batch.line"])
+        )
+        self.assertRegex(batch.run_errors, f"{broken.name} \\({mandate.name}\\): [^\\n]*IBAN")
+        self.assertIn(broken.name, "\n".join(batch.message_ids.mapped("body")))
+        self.assertTrue(mandate.first_use, "the broken mandate was not used")
+
+    def test_p08_error_of_one_invoice_is_isolated(self):
+        """Issue 12, point 8: an unexpected error while planning one debit leaves that one out, logged, on the run."""
+        self._sepa_customer(self.consumer, self.consumer_account)
+        broken = self._invoice_on(self.business, 19.9, "2026-11-25")
+        good = self._invoice_on(self.business, 100.0, "2026-12-01") | self._invoice_on(
+            self.consumer, 30.0, "2026-12-01"
+        )
+        real_amount = type(broken)._isp_debit_amount
+
+        def failing_amount(move, collection_date):
+            if move == broken:
+                raise ValueError("broken payment term data")
+            return real_amount(move, collection_date)
+
+        with (
+            patch.object(type(broken), "_isp_debit_amount", failing_amount),
+            freeze_time("2026-12-14"),
+            self.assertLogs("odoo.addons.isp_payment_gateway.models.isp_debit_batch", "WARNING") as logs,
+        ):
+            self.env["isp.debit.batch"]._cron_isp_debit_run()
+        batch = self.env["isp.debit.batch"].search([("company_id", "=", self.env.company.id)])
+        self.assertEqual((batch.state, batch.line_ids.move_id), ("generated", good))
+        self.assertEqual(set(good.mapped("payment_state")), {"in_payment"})
+        self.assertEqual(batch.line_ids.mapped("sequence_type"), ["FRST", "FRST"], "the mandate's first debit")
+        self.assertEqual(broken.payment_state, "not_paid")
+        self.assertRegex(batch.run_errors, f"{broken.name} \\({self.business_mandate.name}\\): ValueError: broken")
+        self.assertIn("Traceback", "\n".join(logs.output), "a bug surfaces with its traceback")
+        self.assertIn(broken.name, "\n".join(logs.output))
+
+    def test_p08_failing_company_does_not_stop_the_others(self):
+        """Issue 12, point 8: a company whose batch fails unexpectedly does not keep another from its batch."""
+        other = self.setup_other_company(name="Zweite ISP GmbH")["company"]
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(other), ("type", "=", "bank")], limit=1
+        )
+        journal.bank_account_id = self.env["res.partner.bank"].create(
+            {"acc_number": "DE62370400440532013001", "partner_id": other.partner_id.id}
+        )
+        other.write({"isp_sepa_creditor_id": "DE98ZZZ09999999999", "isp_sepa_journal_id": journal.id})
+        customer = self.env["res.partner"].create({"name": "Kunde Zwei", "isp_payment_method": "sepa"})
+        account = self.env["res.partner.bank"].create(
+            {"acc_number": "DE12500105170648489890", "partner_id": customer.id}
+        )
+        mandate = (
+            self.env["isp.sepa.mandate"]
+            .with_company(other)
+            .create(
+                {
+                    "partner_id": customer.id,
+                    "bank_account_id": account.id,
+                    "signature_date": "2025-01-15",
+                    "company_id": other.id,
+                }
+            )
+        )
+        mandate.action_activate()
+        other_invoice = (
+            self.env["account.move"]
+            .with_company(other)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": customer.id,
+                    "invoice_date": "2026-12-01",
+                    "invoice_line_ids": [
+                        Command.create({"name": "Hosting", "quantity": 1, "price_unit": 60.0, "tax_ids": []})
+                    ],
+                }
+            )
+        )
+        other_invoice.action_post()
+        ours = self._invoice_on(self.business, 100.0, "2026-12-01")
+        batches = self.env["isp.debit.batch"].sudo().search([])
+        real_message = isp_debit_batch.IspDebitBatch._isp_message
+        first_company = min(self.env.company, other, key=lambda company: company.id)
+
+        def failing_message(batch):
+            if batch.company_id == first_company:
+                raise KeyError("creditor data")
+            return real_message(batch)
+
+        with (
+            patch.object(isp_debit_batch.IspDebitBatch, "_isp_message", failing_message),
+            freeze_time("2026-12-14"),
+            self.assertLogs("odoo.addons.isp_payment_gateway.models.isp_debit_batch", "WARNING"),
+        ):
+            self.env["isp.debit.batch"]._cron_isp_debit_run()
+        new = self.env["isp.debit.batch"].sudo().search([("id", "not in", batches.ids)])
+        failed = new.filtered(lambda batch: batch.company_id == first_company)
+        generated = new - failed
+        self.assertEqual(generated.state, "generated", "the other company gets its batch that day")
+        self.assertEqual(generated.line_ids.move_id, (ours | other_invoice) - failed.line_ids.move_id)
+        self.assertEqual(generated.line_ids.move_id.payment_state, "in_payment")
+        self.assertEqual(failed.state, "draft")
+        self.assertRegex(failed.run_errors, f"{failed.name}: .*creditor data")
+        self.assertIn("creditor data", "\n".join(failed.message_ids.mapped("body")))
+        self.assertEqual(failed.line_ids.move_id.payment_state, "not_paid", "nothing of the failed batch is booked")

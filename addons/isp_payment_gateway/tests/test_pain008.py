@@ -158,3 +158,20 @@ class TestPain008(BaseCase):
         self.assertEqual(pain008.validate(b"<Document>"), [pain008.validate(b"<Document>")[0]])
         self.assertIn("not well-formed", pain008.validate(b"<Document>")[0])
         self.assertTrue(pain008.validate(document, "02"), "an .08 document is not a valid .02 one")
+
+    def test_debit_problems_name_what_keeps_a_debit_out_of_the_file(self):
+        """Issue 12, point 8: a debit with broken data is recognised before the file, with the reasons."""
+        self.assertEqual(pain008.debit_problems(debit(9, "10.00")), [])
+        broken = debit(9, "0", debtor_name=" ")._replace(debtor_iban="", mandate_date=None, mandate_id="//")
+        self.assertEqual(
+            pain008.debit_problems(broken),
+            [
+                "the debtor IBAN is missing",
+                "the mandate has no date of signature",
+                "the mandate reference '//' has no usable characters",
+                "the debtor has no name",
+                "amount 0.00 is outside 0.01 to 999999999.99",
+            ],
+        )
+        wrong_iban = debit(9, "10.00")._replace(debtor_iban="DE02120300000000202052")
+        self.assertEqual(pain008.debit_problems(wrong_iban), ["the debtor IBAN DE02120300000000202052 is not valid"])
