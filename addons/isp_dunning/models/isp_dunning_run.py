@@ -7,7 +7,6 @@ from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
 from odoo.addons.isp_sales.models.isp_billing_run import QUIET
@@ -214,9 +213,24 @@ class IspDunningRun(models.Model):
     def _isp_due_partners(self, after=0):
         """Customers with overdue open items, in id order, after customer id ``after``."""
         self.ensure_one()
-        domain = self.env["account.move"]._isp_dunning_domain(self.company_id, self.date)
-        groups = self.env["account.move"].sudo()._read_group(domain, ["commercial_partner_id"])
+        groups = self.env["account.move"].sudo()._read_group(self._isp_overdue_domain(), ["commercial_partner_id"])
         return self.env["res.partner"].browse(sorted(partner.id for (partner,) in groups if partner.id > after))
+
+    def _isp_overdue_domain(self, charges=False):
+        """The open items this run duns on its date: the items of ``account.move._isp_dunning_domain``,
+        or with ``charges`` the overdue dunning charges that its letters list.
+
+        Overridable to keep items out that are past their due date but not overdue for dunning yet
+        (the payment addon: invoices whose direct debit is announced for a later date).
+        """
+        self.ensure_one()
+        domain = self.env["account.move"]._isp_dunning_domain(self.company_id, self.date)
+        if charges:
+            domain = [
+                (field, "=", True) if field == "isp_dunning_charge" else (field, operator, value)
+                for field, operator, value in domain
+            ]
+        return domain
 
     # ------------------------------------------------------------------
     # Planning (shared by preview and confirm)
@@ -238,18 +252,11 @@ class IspDunningRun(models.Model):
             .sudo()
             .with_company(company)
             .search(
-                [
-                    *self.env["account.move"]._isp_dunning_domain(company, day),
-                    ("commercial_partner_id", "in", partners.ids),
-                ],
+                [*self._isp_overdue_domain(), ("commercial_partner_id", "in", partners.ids)],
                 order="commercial_partner_id, invoice_date_due, id",
             )
         )
         # overdue dunning charges are listed in the letter; they reach no level and bear no interest
-        charge_domain = [
-            (field, "=", True) if field == "isp_dunning_charge" else (field, operator, value)
-            for field, operator, value in self.env["account.move"]._isp_dunning_domain(company, day)
-        ]
         open_charges = (
             self.env["account.move"]
             .sudo()

@@ -94,3 +94,29 @@ def plan(candidates, today, lead_days, prenotification_days):
 def mandate_expired(last_used, signed, today):
     """A mandate not used for 36 months expires (counted from its last use, or its signature)."""
     return (last_used or signed) + relativedelta(months=MANDATE_VALIDITY_MONTHS) <= today
+
+
+def add_target_days(day, count):
+    """The TARGET2 business day ``count`` business days after ``day``."""
+    for _index in range(count):
+        day = next_target_day(day + timedelta(days=1))
+    return day
+
+
+def dunning_hold_until(invoice_date, lead_days, prenotification_days, return_days):
+    """The last day an invoice that announces its direct debit is not dunned: the announced
+    collection date plus ``return_days`` TARGET2 business days in which the debtor's bank may
+    still return the debit (CORE: 5, B2B: 2)."""
+    return add_target_days(expected_collection_date(invoice_date, lead_days, prenotification_days), return_days)
+
+
+def first_held_invoice_date(day, lead_days, prenotification_days, return_days):
+    """The earliest invoice date whose hold still covers ``day``.
+
+    The hold ends later the later the invoice is dated, so the invoices held on ``day`` are
+    exactly those dated on or after this date.
+    """
+    first = day
+    while dunning_hold_until(first - timedelta(days=1), lead_days, prenotification_days, return_days) >= day:
+        first -= timedelta(days=1)
+    return first

@@ -3,6 +3,7 @@ from . import (
     account_payment,
     isp_debit_batch,
     isp_debit_return,
+    isp_dunning_run,
     isp_sepa_mandate,
     payment_transaction,
     res_company,

@@ -32,6 +32,13 @@ class ResCompany(models.Model):
         default=14,
         help="Days between the pre-notification (the invoice) and the collection; 14 unless agreed shorter.",
     )
+    isp_sepa_return_days = fields.Integer(
+        string="Return Window (business days)",
+        default=5,
+        help="TARGET2 business days after the announced debit date in which the customer's bank may return "
+        "the debit (CORE: 5, B2B: 2). Invoices that announce a debit date are not dunned before that date "
+        "plus this window, unless the debit was returned.",
+    )
     isp_sepa_pain_version = fields.Selection(PAIN_VERSIONS, string="pain.008 Version", default="08", required=True)
     isp_sepa_return_fee = fields.Monetary(
         string="Return Handling Fee",
@@ -81,6 +88,11 @@ class ResCompany(models.Model):
         for company in self:
             if company.isp_sepa_lead_days < 0 or company.isp_sepa_prenotification_days < 0:
                 raise ValidationError(self.env._("Lead time and pre-notification days cannot be negative."))
+
+    @api.constrains("isp_sepa_return_days")
+    def _check_isp_sepa_return_days(self):
+        if any(company.isp_sepa_return_days < 0 for company in self):
+            raise ValidationError(self.env._("The return window cannot be negative."))
 
     def write(self, vals):
         if vals.get("isp_sepa_creditor_id"):

@@ -9,6 +9,7 @@ class ResConfigSettings(models.TransientModel):
     isp_sepa_scheme = fields.Selection(related="company_id.isp_sepa_scheme", readonly=False)
     isp_sepa_lead_days = fields.Integer(related="company_id.isp_sepa_lead_days", readonly=False)
     isp_sepa_prenotification_days = fields.Integer(related="company_id.isp_sepa_prenotification_days", readonly=False)
+    isp_sepa_return_days = fields.Integer(related="company_id.isp_sepa_return_days", readonly=False)
     isp_sepa_pain_version = fields.Selection(related="company_id.isp_sepa_pain_version", readonly=False)
     isp_sepa_return_fee = fields.Monetary(related="company_id.isp_sepa_return_fee", readonly=False)
     isp_sepa_return_fee_product_id = fields.Many2one(

@@ -3,6 +3,7 @@ from . import (
     test_debit_plan,
     test_dtaus,
     test_install,
+    test_dunning_hold,
     test_mandate,
     test_pain008,
     test_portal_mandates,
