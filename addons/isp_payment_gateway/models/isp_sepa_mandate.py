@@ -3,7 +3,7 @@ import re
 from stdnum import iban as stdnum_iban
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine import debit_plan
 
@@ -13,6 +13,8 @@ MANDATE_STATES = [
     ("revoked", "Revoked"),
     ("expired", "Expired"),
 ]
+#: a mandate in these states never becomes active again: the customer signs a new one
+ENDED_STATES = ("revoked", "expired")
 MANDATE_TYPES = [("recurrent", "Recurrent"), ("oneoff", "One-off")]
 #: SEPA identifier characters, no spaces; not starting or ending with '/', no '//'
 REFERENCE = re.compile(r"^(?!/)(?!.*//)[A-Za-z0-9/\-?:().,'+]{1,35}(?<!/)$")
@@ -83,7 +85,28 @@ class IspSepaMandate(models.Model):
                 vals["partner_id"] = commercial[vals["partner_id"]]
             if vals.get("name"):
                 vals["name"] = vals["name"].strip()
+            if vals.get("state", "draft") != "draft":
+                self._isp_check_state_write()
         return super().create(vals_list)
+
+    def write(self, vals):
+        if "state" in vals:
+            self._isp_check_state_write()
+            ended = self.filtered(lambda mandate: mandate.state in ENDED_STATES and mandate.state != vals["state"])
+            if ended:
+                raise UserError(
+                    self.env._(
+                        "Mandate %(name)s has ended (%(state)s); it cannot be used again: sign a new mandate.",
+                        name=ended[0].name,
+                        state=dict(MANDATE_STATES)[ended[0].state].lower(),
+                    )
+                )
+        return super().write(vals)
+
+    def _isp_check_state_write(self):
+        """A mandate's state changes through its actions only (they check the rights and write it as superuser)."""
+        if not self.env.su:
+            raise AccessError(self.env._("The state of a mandate changes only through Activate and Revoke."))
 
     @api.constrains("name")
     def _check_name(self):
@@ -117,6 +140,7 @@ class IspSepaMandate(models.Model):
                 )
 
     def action_activate(self):
+        self.check_access("write")
         for mandate in self:
             if mandate.state != "draft":
                 raise UserError(self.env._("Only draft mandates can be activated."))
@@ -124,15 +148,17 @@ class IspSepaMandate(models.Model):
                 raise UserError(self.env._("%(name)s: enter the date of signature first.", name=mandate.name))
             if mandate.signature_date > fields.Date.context_today(self):
                 raise UserError(self.env._("%(name)s: the signature date is in the future.", name=mandate.name))
-        self.write({"state": "active"})
+        self.sudo().write({"state": "active"})
         return True
 
     def action_revoke(self):
+        self.check_access("write")
         return self._isp_end("revoked", self.env._("Revoked by %(user)s", user=self.env.user.name))
 
     def _isp_end(self, state, reason):
+        """End the live mandates (``revoked`` or ``expired``); the caller checked the rights."""
         live = self.filtered(lambda mandate: mandate.state in ("draft", "active"))
-        live.write({"state": state, "end_reason": reason})
+        live.sudo().write({"state": state, "end_reason": reason})
         return True
 
     def _isp_mark_used(self, day):

@@ -80,3 +80,44 @@ class TestMandate(IspPaymentCase):
         )
         for expected in (mandate.name, "DE98ZZZ09999999999", "DE02120300000000202051", "eight weeks"):
             self.assertIn(expected, html)
+
+    def test_p12_clerk_cannot_write_the_state_of_a_mandate(self):
+        """Issue 12, point 12: a clerk's direct write of a mandate's state is refused and nothing changes."""
+        revoked = self._mandate()
+        revoked.action_activate()
+        revoked.action_revoke()
+        draft = self._mandate(signature_date=False)
+        for mandate, state in ((revoked, "active"), (draft, "active"), (revoked, "draft")):
+            with self.subTest(state=mandate.state, to=state), self.assertRefused(AccessError, "Activate and Revoke"):
+                mandate.with_user(self.clerk).write({"state": state})
+            self.assertFieldUnchanged(mandate, "state", "revoked" if mandate == revoked else "draft")
+        with self.assertRefused(AccessError, "Activate and Revoke"):
+            self.env["isp.sepa.mandate"].with_user(self.clerk).create(
+                {"partner_id": self.business.id, "bank_account_id": self.business_account.id, "state": "active"}
+            )
+        self.assertEqual(self.env["isp.sepa.mandate"].search_count([("partner_id", "=", self.business.id)]), 2)
+        self.assertFalse(self.business._isp_active_mandate(self.env.company), "no active mandate came out of it")
+
+    def test_p12_revoked_or_expired_mandate_never_becomes_active_again(self):
+        """Issue 12, point 12: activating a revoked or expired mandate is refused for everyone, managers included."""
+        revoked = self._mandate()
+        revoked.action_activate()
+        revoked.with_user(self.clerk).action_revoke()
+        self.assertEqual(revoked.state, "revoked", "a clerk revokes through the action")
+        expired = self._mandate(signature_date="2022-01-10")
+        expired.action_activate()
+        with freeze_time("2026-12-01"):
+            self.env["isp.sepa.mandate"]._cron_isp_expire()
+        self.assertEqual(expired.state, "expired")
+        for mandate in revoked | expired:
+            with self.subTest(state=mandate.state):
+                with self.assertRefused(UserError, "Only draft mandates"):
+                    mandate.with_user(self.manager).action_activate()
+                with self.assertRefused(UserError, "sign a new mandate"):
+                    mandate.sudo().write({"state": "active"})
+        self.assertEqual((revoked.state, expired.state), ("revoked", "expired"))
+        self.assertFalse(self.business._isp_active_mandate(self.env.company))
+        # a new mandate is signed and activated by the back office
+        new = self._mandate(signature_date="2025-02-01").with_user(self.clerk)
+        new.action_activate()
+        self.assertEqual(self.business._isp_active_mandate(self.env.company), new)
