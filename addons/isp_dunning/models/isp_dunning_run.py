@@ -7,6 +7,7 @@ from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
 from odoo.addons.isp_sales.models.isp_billing_run import QUIET
@@ -260,7 +261,10 @@ class IspDunningRun(models.Model):
         open_charges = (
             self.env["account.move"]
             .sudo()
-            .search([*charge_domain, ("commercial_partner_id", "in", partners.ids)], order="invoice_date_due, id")
+            .search(
+                [*self._isp_overdue_domain(charges=True), ("commercial_partner_id", "in", partners.ids)],
+                order="invoice_date_due, id",
+            )
             .grouped("commercial_partner_id")
         )
         default_profile = company.isp_dunning_profile_id
