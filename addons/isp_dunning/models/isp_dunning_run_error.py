@@ -7,5 +7,6 @@ class IspDunningRunError(models.Model):
     _order = "run_id, id"
 
     run_id = fields.Many2one("isp.dunning.run", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     partner_id = fields.Many2one("res.partner", string="Customer")
     message = fields.Text(required=True)

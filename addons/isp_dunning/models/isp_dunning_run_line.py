@@ -9,6 +9,7 @@ class IspDunningRunLine(models.Model):
     _order = "run_id, partner_id, days_overdue desc, id"
 
     run_id = fields.Many2one("isp.dunning.run", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     partner_id = fields.Many2one("res.partner", string="Customer", required=True)
     move_id = fields.Many2one("account.move", string="Invoice", required=True)
     currency_id = fields.Many2one(related="run_id.currency_id")

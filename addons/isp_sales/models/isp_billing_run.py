@@ -606,6 +606,7 @@ class IspBillingRunLine(models.Model):
     _order = "run_id, partner_id, group, period_start, id"
 
     run_id = fields.Many2one("isp.billing.run", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     partner_id = fields.Many2one("res.partner", string="Customer", required=True)
     group = fields.Char(string="Invoice", help="Lines with the same value go on one invoice.")
     invoice_date = fields.Date()
@@ -629,5 +630,6 @@ class IspBillingRunError(models.Model):
     _order = "run_id, id"
 
     run_id = fields.Many2one("isp.billing.run", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     partner_id = fields.Many2one("res.partner", string="Customer")
     message = fields.Text(required=True)

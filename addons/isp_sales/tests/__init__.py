@@ -8,3 +8,4 @@ from . import test_api
 from . import test_concurrency
 from . import test_billing_engine
 from . import test_billing_run
+from . import test_multi_company
