@@ -21,6 +21,7 @@
         "views/isp_dunning_report_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
+        "views/isp_service_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/isp_dunning_waive_views.xml",
         "wizards/isp_dunning_set_level_views.xml",

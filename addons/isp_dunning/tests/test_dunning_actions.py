@@ -1,14 +1,19 @@
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from lxml import etree
 from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import IspDunningCase
+
+
+class Killed(BaseException):
+    """A worker that dies: not an ``Exception``, so nothing in the run catches it."""
 
 
 @tagged("post_install", "-at_install")
@@ -140,20 +145,60 @@ class TestDunningActions(IspDunningCase):
         self.assertEqual(run.step_count, 1)
 
     def test_killed_run_resumes_without_duplicates(self):
-        partners = self.business | self.consumer | self.customer
-        for partner in partners:
-            self._due_invoice(partner, 120.0, "2025-05-31")
-        with freeze_time("2025-06-10"):
+        """A worker killed during a committed run: the next scheduled call resumes it, none twice or lost."""
+        partners = (self.business | self.consumer | self.customer).sorted("id")
+        invoices = {partner: self._due_invoice(partner, 120.0, "2025-05-31") for partner in partners}
+        self._run("2025-06-07")  # payment reminders (no charges); the next level charges fees and interest
+        with freeze_time("2025-06-21"):
             run = self.env["isp.dunning.run"].sudo().create({"trigger": "cron"})
             run._isp_start()
-            self.assertTrue(run._isp_run_batch(limit=1), "two customers remain")
-            # the worker dies here; the next cron call takes the run up again
+            self.assertTrue(run._isp_run_batch(limit=1), "two customers remain")  # the first customer is done
+            original = type(self.env["isp.dunning.run"])._isp_execute_plans
+
+            def die_after_charging(self_run, plans):
+                original(self_run, plans)
+                raise Killed
+
+            # the second customer's batch is dunned, charged and posted, then the worker dies before the
+            # commit: the database rolls all of it back
+            with (
+                patch.object(type(self.env["isp.dunning.run"]), "_isp_execute_plans", die_after_charging),
+                self.assertRaises(Killed),
+                self.env.cr.savepoint(),
+            ):
+                run._isp_run_batch(limit=1)
+            self.env.invalidate_all()
+            self.assertEqual(run.last_partner_done, partners[0].id, "the killed batch left no trace")
             for _call in range(3):
                 self.env["isp.dunning.run"]._cron_isp_dunning_run()
-        self.assertEqual(run.state, "done")
-        self.assertEqual(run.letter_ids.partner_id, partners)
-        self.assertEqual(len(run.step_ids), 3)
-        self.assertEqual(self.env["isp.dunning.run"].search_count([("date", "=", "2025-06-10")]), 1)
+        self.assertEqual(run.state, "done", "the scheduled run resumes the run that was killed")
+        self.assertEqual(self.env["isp.dunning.run"].search_count([("date", "=", "2025-06-21")]), 1)
+        self.assertEqual(run.letter_ids.partner_id, partners, "one letter per customer, nobody left out")
+        self.assertEqual(len(run.letter_ids), 3)
+        steps = self.env["isp.dunning.step"].search([("move_id", "in", [move.id for move in invoices.values()])])
+        self.assertEqual(len(steps), 6, "a reminder and a first notice per invoice, none twice")
+        self.assertEqual(run.step_ids, steps.filtered(lambda step: step.level_id == self.dunning_1))
+        charges = self.env["account.move"].search(
+            [
+                ("isp_dunning_charge", "=", True),
+                ("partner_id", "in", partners.ids),
+                ("invoice_date", "=", "2025-06-21"),
+                ("state", "=", "posted"),
+            ]
+        )
+        self.assertEqual(charges, run.letter_ids.charge_move_id, "one charge invoice per letter, none twice")
+        self.assertEqual(len(charges), 3)
+        self.assertEqual(
+            {move.partner_id: move.amount_total for move in charges},
+            {step.partner_id: step.charge_total for step in run.step_ids},
+            "each customer is charged the fees and interest of its step, once",
+        )
+        self.assertEqual(
+            (run.letter_count, run.step_count, run.charge_invoice_count),
+            (3, 3, 3),
+            "the killed batch's counts were rolled back with it",
+        )
+        self.assertAlmostEqual(run.fee_total + run.interest_total, sum(charges.mapped("amount_total")))
 
     def test_one_bad_customer_does_not_stop_the_run(self):
         self._due_invoice(self.business, 1000.0, "2025-05-31")
@@ -322,3 +367,88 @@ class TestDunningActions(IspDunningCase):
         self.assertEqual(invoice.isp_dunning_level_id, self.final)
         with self.assertRefused(AccessError, "Change Dunning Level"):
             invoice.write({"isp_dunning_level_id": self.court.id})
+
+    def _suspended_for_arrears(self):
+        service = self.env["isp.service"].create(
+            {
+                "name": "mueller.example",
+                "partner_id": self.business.id,
+                "product_id": self.domain.id,
+                "state": "active",
+                "date_start": "2025-01-01",
+            }
+        )
+        invoice = self._due_invoice(self.business, 1000.0, "2025-05-31")
+        for day in ("2025-06-07", "2025-06-21", "2025-07-05", "2025-07-19", "2025-08-02"):
+            self._run(day)
+        self.assertEqual(invoice.isp_dunning_level_id, self.suspension)
+        self.assertEqual((service.state, service.isp_dunning_suspended), ("suspended", True))
+        return service, invoice
+
+    def test_p11_clerk_cannot_lift_a_dunning_suspension(self):
+        """Issue 12, point 11: a clerk's Reactivate (or state write) of a service suspended for arrears is refused."""
+        service, invoice = self._suspended_for_arrears()
+        as_clerk = service.with_user(self.clerk)
+        with self.assertRefused(UserError, "suspended for arrears.*ISP manager"):
+            as_clerk.action_reactivate()
+        for vals in ({"state": "active"}, {"isp_dunning_suspended": False}, {"state": "pending"}):
+            with self.subTest(vals=vals), self.assertRefused(UserError, "suspended for arrears.*ISP manager"):
+                as_clerk.write(vals)
+        self.assertFieldUnchanged(service, "state", "suspended")
+        self.assertFieldUnchanged(service, "isp_dunning_suspended", True)
+        self.assertEqual(invoice.isp_dunning_level_id, self.suspension)
+        # the clerk's form offers no Reactivate for it; the manager's does, behind a confirmation
+        for user, expected in ((self.clerk, 0), (self.manager, 1)):
+            arch = self.env["isp.service"].with_user(user).get_views([(False, "form")])["views"]["form"]["arch"]
+            buttons = etree.fromstring(arch).xpath("//button[@name='action_reactivate']")
+            shown = [button for button in buttons if "not isp_dunning_suspended" in button.get("invisible", "")]
+            self.assertEqual(len(shown), expected, user.login)
+            self.assertTrue(
+                all("isp_dunning_suspended" in button.get("invisible", "") for button in buttons),
+                "every Reactivate button knows whether it lifts a suspension for arrears",
+            )
+        # a suspension by hand is the clerk's to lift
+        other = service.copy({"name": "other.example", "state": "active"})
+        other.with_user(self.clerk).action_suspend()
+        other.with_user(self.clerk).action_reactivate()
+        self.assertEqual(other.state, "active")
+
+    def test_p11_manager_lifts_a_dunning_suspension(self):
+        """Issue 12, point 11: an ISP manager lifts a suspension for arrears by hand; the invoice keeps its level."""
+        service, invoice = self._suspended_for_arrears()
+        service.with_user(self.manager).action_reactivate()
+        self.assertEqual((service.state, service.isp_dunning_suspended), ("active", False))
+        self.assertEqual(invoice.isp_dunning_level_id, self.suspension, "the invoice keeps its level")
+
+    def test_p11_payment_lifts_a_dunning_suspension(self):
+        """Issue 12, point 11: the customer's payment lifts a suspension for arrears, whoever registers it."""
+        service, invoice = self._suspended_for_arrears()
+        self._pay(invoice, 1000.0, "2025-08-05")
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual((service.state, service.isp_dunning_suspended), ("active", False))
+
+    def test_p13_other_company_cannot_read_dunning_run_preview_or_errors(self):
+        """Issue 12, point 13: an ISP manager of company B only reads no preview line or error of company A's run."""
+        company_a = self.env.company
+        company_b = self.env["res.company"].create({"name": "ISP B GmbH"})
+        manager_b = new_test_user(
+            self.env,
+            login="isp_manager_b",
+            groups="base.group_user,isp_customer.group_isp_manager",
+            company_id=company_b.id,
+            company_ids=[fields.Command.set(company_b.ids)],
+        )
+        self._due_invoice(self.business, 100.0, "2025-05-31")
+        run = self._run("2025-06-07", preview=True)
+        run._isp_record_errors({self.consumer: "No dunning profile for Erika Mustermann or its company."})
+        lines, errors = run.preview_line_ids, run.error_ids
+        self.assertEqual(len(lines), 1)
+        self.assertEqual((lines.company_id, errors.company_id), (company_a, company_a), "stored from the run")
+        for model, records in (("isp.dunning.run.line", lines), ("isp.dunning.run.error", errors)):
+            with self.subTest(model=model):
+                self.assertFalse(self.env[model].with_user(manager_b).search([("run_id", "=", run.id)]))
+                with self.assertRefused(AccessError, "company|not allowed"):
+                    records.with_user(manager_b).read(["partner_id"])
+                self.assertEqual(
+                    self.env[model].with_user(self.manager).search([("run_id", "=", run.id)]), records, "A reads them"
+                )
