@@ -110,6 +110,13 @@ def identifier(value, max_length=35):
     return result
 
 
+def attempt_identifier(reference, attempt, max_length=35):
+    """The end-to-end id of collection attempt number ``attempt`` of ``reference`` (an invoice number):
+    "<reference>-<attempt>" as an identifier, the reference shortened so that the attempt always fits."""
+    suffix = f"-{attempt}"
+    return identifier(reference, max_length - len(suffix)) + suffix
+
+
 def amount_text(amount):
     amount = Decimal(str(amount)).quantize(CENT)
     if not CENT <= amount <= MAX_AMOUNT:

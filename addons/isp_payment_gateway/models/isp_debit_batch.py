@@ -470,7 +470,7 @@ class IspDebitBatch(models.Model):
         ).items():
             groups.append(
                 pain008.PaymentGroup(
-                    payment_id=f"{self.name}-{scheme}-{sequence_type}",
+                    payment_id=lines[:1]._isp_payment_info_id(),
                     scheme=scheme,
                     sequence_type=sequence_type,
                     collection_date=self.collection_date,
@@ -734,7 +734,17 @@ class IspDebitBatchLine(models.Model):
     sequence_type = fields.Selection(
         [("FRST", "First"), ("RCUR", "Recurrent"), ("OOFF", "One-off"), ("FNAL", "Final")], required=True
     )
-    end_to_end_id = fields.Char(string="End-to-End Id", compute="_compute_end_to_end_id", store=True)
+    attempt = fields.Integer(
+        readonly=True, copy=False, help="The how-manieth direct debit of the invoice this is (1 for the first)."
+    )
+    end_to_end_id = fields.Char(
+        string="End-to-End Id",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Identifies this collection attempt at the banks: the invoice number and the attempt "
+        "(INV/2026/00001-2 is the second debit of INV/2026/00001). Returns are matched by it.",
+    )
     state = fields.Selection(
         [
             ("draft", "Planned"),
@@ -748,10 +758,18 @@ class IspDebitBatchLine(models.Model):
     )
     payment_id = fields.Many2one("account.payment", readonly=True)
 
-    @api.depends("move_id.name")
-    def _compute_end_to_end_id(self):
-        for line in self:
-            line.end_to_end_id = pain008.identifier(line.move_id.name or str(line.id))
+    _sql_constraints = [
+        (
+            "end_to_end_id_uniq",
+            "UNIQUE(company_id, end_to_end_id)",
+            "Each direct debit needs its own end-to-end id: a return must match one collection attempt.",
+        ),
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._isp_number_attempts([vals for vals in vals_list if not vals.get("end_to_end_id")])
+        return super().create(vals_list)
 
     def init(self):
         result = super().init()
@@ -761,6 +779,31 @@ class IspDebitBatchLine(models.Model):
             "ON isp_debit_batch_line (move_id) WHERE state IN ('draft', 'open')"
         )
         return result
+
+    @api.model
+    def _isp_number_attempts(self, vals_list):
+        """Number the new debits of each invoice on from its earlier ones and give each its end-to-end id
+        (fixed from then on: the file and the bank's returns carry it)."""
+        move_ids = {vals["move_id"] for vals in vals_list if vals.get("move_id")}
+        if not move_ids:
+            return
+        latest = dict(self.sudo()._read_group([("move_id", "in", list(move_ids))], ["move_id"], ["attempt:max"]))
+        last = {move.id: attempt or 0 for move, attempt in latest.items()}
+        moves = self.env["account.move"].sudo().browse(move_ids)
+        names = {move.id: move.name for move in moves}
+        for vals in vals_list:
+            move_id = vals.get("move_id")
+            if not move_id:
+                continue
+            last[move_id] = attempt = last.get(move_id, 0) + 1
+            vals["attempt"] = attempt
+            vals["end_to_end_id"] = pain008.attempt_identifier(names[move_id] or str(move_id), attempt)
+
+    def _isp_payment_info_id(self):
+        """The id of the payment information block of the pain.008 this debit is in (one per scheme and
+        sequence type): a return naming another block is not this debit's."""
+        self.ensure_one()
+        return f"{self.batch_id.name}-{self.scheme}-{self.sequence_type}"
 
     def _isp_debit(self):
         mandate = self.mandate_id

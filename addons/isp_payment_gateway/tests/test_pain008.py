@@ -133,6 +133,16 @@ class TestPain008(BaseCase):
         )
         self.assertEqual(tree.xpath("//p:InitgPty/p:Nm", namespaces=ns)[0].text, "Netzwerk + Soehne GmbH")
 
+    def test_p05_each_collection_attempt_has_its_own_end_to_end_id(self):
+        """Issue 12, point 5: the end-to-end id is the invoice number and the attempt, at most 35 SEPA
+        characters; a long invoice number is shortened, the attempt always stays."""
+        self.assertEqual(pain008.attempt_identifier("INV/2026/00001", 1), "INV/2026/00001-1")
+        self.assertEqual(pain008.attempt_identifier("INV/2026/00001", 2), "INV/2026/00001-2")
+        self.assertEqual(pain008.attempt_identifier("RE 2026/Müller", 12), "RE2026/Mueller-12")
+        long = pain008.attempt_identifier("INV/" + "9" * 40, 123)
+        self.assertEqual((len(long), long[-4:]), (35, "-123"))
+        self.assertEqual(pain008.attempt_identifier("INV/2026/" + "1" * 22 + "/7", 10), "INV/2026/" + "1" * 22 + "-10")
+
     def test_limits_and_refusals(self):
         long_name = debit(6, "5", debtor_name="X" * 90, remittance="R" * 200)
         document = pain008.write(message([PaymentGroup("P", "CORE", "OOFF", date(2026, 12, 4), [long_name])]))
