@@ -21,6 +21,7 @@ class IspDebitReturn(models.Model):
     _check_company_auto = True
 
     line_id = fields.Many2one("isp.debit.batch.line", string="Debit", required=True, index=True, readonly=True)
+    end_to_end_id = fields.Char(related="line_id.end_to_end_id")
     batch_id = fields.Many2one(related="line_id.batch_id", store=True)
     move_id = fields.Many2one(related="line_id.move_id", store=True, string="Invoice")
     partner_id = fields.Many2one(related="line_id.partner_id", store=True, string="Customer")

@@ -7,6 +7,7 @@ from . import (
     test_mandate,
     test_pain008,
     test_portal_mandates,
+    test_return_import,
     test_returns,
     test_returns_engine,
 )

@@ -25,7 +25,9 @@ def camt054(returned):
 </BkToCstmrDbtCdtNtfctn></Document>""".encode()
 
 
-def pain002(rejected):
+def pain002(rejected, message_id="DD", payment_id="P1"):
+    """A pain.002 report rejecting (end-to-end id, mandate, amount, reason) debits of the pain.008
+    message ``message_id``, payment information block ``payment_id``."""
     transactions = "".join(
         f"""<TxInfAndSts><OrgnlEndToEndId>{reference}</OrgnlEndToEndId><TxSts>RJCT</TxSts>
         <StsRsnInf><Rsn><Cd>{reason}</Cd></Rsn></StsRsnInf>
@@ -36,8 +38,8 @@ def pain002(rejected):
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>
 <GrpHdr><MsgId>P002-1</MsgId><CreDtTm>2026-12-15T10:00:00</CreDtTm></GrpHdr>
-<OrgnlGrpInfAndSts><OrgnlMsgId>DD</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId></OrgnlGrpInfAndSts>
-<OrgnlPmtInfAndSts><OrgnlPmtInfId>P1</OrgnlPmtInfId>{transactions}</OrgnlPmtInfAndSts>
+<OrgnlGrpInfAndSts><OrgnlMsgId>{message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.08</OrgnlMsgNmId></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>{payment_id}</OrgnlPmtInfId>{transactions}</OrgnlPmtInfAndSts>
 </CstmrPmtStsRpt></Document>""".encode()
 
 
@@ -93,7 +95,13 @@ class TestReturns(IspPaymentCase):
         self.business.team_id = team
         invoice, line = self._debited()
         mails = self.env["mail.mail"].search_count([])
-        wizard = self._import(pain002([(line.end_to_end_id, self.mandate.name, "100.00", "AC04")]))
+        wizard = self._import(
+            pain002(
+                [(line.end_to_end_id, self.mandate.name, "100.00", "AC04")],
+                message_id=line.batch_id.name,
+                payment_id=line._isp_payment_info_id(),
+            )
+        )
         self.assertEqual(wizard.return_ids.source, "pain.002")
         self.assertEqual(self.mandate.state, "revoked")
         self.assertIn("AC04", self.mandate.end_reason)
