@@ -38,6 +38,13 @@ class SaleOrder(models.Model):
     )
     isp_decision = fields.Selection(DECISIONS, string="Processing", readonly=True, copy=False, tracking=True)
     isp_decision_reason = fields.Text(string="Processing Reason", readonly=True, copy=False)
+    isp_api_request_hash = fields.Char(
+        string="API Request Hash",
+        readonly=True,
+        copy=False,
+        help="SHA-256 of the remote order request that created the order: a retry with the same reference "
+        "and other content is refused.",
+    )
 
     @api.depends("isp_service_ids.state")
     def _compute_isp_service_count(self):
@@ -162,9 +169,15 @@ class SaleOrder(models.Model):
         transaction wait and then decide on its old snapshot. Writing the row makes the
         second one fail with a serialization error once the first commits; Odoo retries
         the request (or cron) and the retry sees the first order's invoice or accumulation.
+        That failure is expected, not an error: it is not logged as one. The remote order
+        API takes the lock at the start of the request (``controllers/api.py``), so that
+        its orders wait for each other instead of failing late.
         """
         partner_ids = sorted(set(self.partner_id.commercial_partner_id.ids))
-        self.env.cr.execute(SQL("UPDATE res_partner SET write_date = write_date WHERE id IN %s", tuple(partner_ids)))
+        self.env.cr.execute(
+            SQL("UPDATE res_partner SET write_date = write_date WHERE id IN %s", tuple(partner_ids)),
+            log_exceptions=False,
+        )
 
     def _isp_amount_company_currency(self):
         self.ensure_one()
