@@ -204,15 +204,15 @@ class TestDunningActions(IspDunningCase):
         self._due_invoice(self.business, 1000.0, "2025-05-31")
         self._due_invoice(self.consumer, 1000.0, "2025-05-31")
         self._run("2025-06-07")
-        original = type(self.env["isp.dunning.step"])._isp_charge_lines
+        original = type(self.env["isp.dunning.run"])._isp_charge_invoices
         business = self.business
 
-        def charge_lines(steps):
-            if steps.partner_id == business:
-                raise UserError(steps.env._("The fee article has no income account."))
-            return original(steps)
+        def charge_invoices(run, plans, *args, **kwargs):
+            if any(plan["partner"] == business for plan in plans):
+                raise UserError(run.env._("The fee article has no income account."))
+            return original(run, plans, *args, **kwargs)
 
-        with patch.object(type(self.env["isp.dunning.step"]), "_isp_charge_lines", charge_lines):
+        with patch.object(type(self.env["isp.dunning.run"]), "_isp_charge_invoices", charge_invoices):
             run = self._run("2025-06-21")
         self.assertEqual(run.letter_ids.partner_id, self.consumer)
         self.assertEqual(run.error_ids.partner_id, self.business)
