@@ -3,7 +3,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import IspPaymentCase
@@ -121,3 +121,19 @@ class TestMandate(IspPaymentCase):
         new = self._mandate(signature_date="2025-02-01").with_user(self.clerk)
         new.action_activate()
         self.assertEqual(self.business._isp_active_mandate(self.env.company), new)
+
+    def test_p12_read_only_users_neither_activate_nor_revoke(self):
+        """Issue 12, point 12: the actions need the right to change mandates (an accountant only reads them)."""
+        accountant = new_test_user(
+            self.env, login="mandate_accountant", groups="base.group_user,account.group_account_invoice"
+        )
+        draft, active = self._mandate(), self._mandate(signature_date="2025-02-01")
+        active.action_activate()
+        with self.assertRefused(AccessError, "not allowed"):
+            draft.with_user(accountant).action_activate()
+        with self.assertRefused(AccessError, "not allowed"):
+            active.with_user(accountant).action_revoke()
+        self.assertEqual((draft.state, active.state), ("draft", "active"))
+        arch = self.env["isp.sepa.mandate"].with_user(accountant).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn('name="action_activate"', arch)
+        self.assertNotIn('name="action_revoke"', arch)
