@@ -455,7 +455,7 @@ class ResPartner(models.Model):
         fnames = self._isp_manager_fields() + self._isp_manager_standard_fields()
         return {
             partner.id: {fname: partner._fields[fname].convert_to_cache(partner[fname], partner) for fname in fnames}
-            | {"isp_lifecycle": partner.isp_lifecycle}
+            | {"isp_lifecycle": partner.isp_lifecycle, "isp_commercial": partner.commercial_partner_id == partner}
             for partner in self
         }
 
@@ -490,11 +490,14 @@ class ResPartner(models.Model):
         if self._isp_is_manager_or_system():
             return
         defaults = self._isp_code_defaults() if before is None else None
+        new_client = self._isp_new_client_vals()
         for partner in self.filtered(lambda p: p.commercial_partner_id == p):
             old_values = defaults if before is None else before[partner.id]
             fnames = list(self._isp_manager_fields())
             if partner.isp_lifecycle or (before is not None and old_values.get("isp_lifecycle")):
                 fnames += self._isp_manager_standard_fields()
+            # a detached contact set back to a new client (by a write nested in this one) gained nothing
+            detached = before is not None and not old_values["isp_commercial"]
             for fname in fnames:
                 field = self._fields[fname]
                 old_value = old_values[fname]
@@ -503,6 +506,8 @@ class ResPartner(models.Model):
                     differs = float_compare(old_value or 0.0, new_value or 0.0, precision_digits=6) != 0
                 else:
                     differs = (old_value or False) != (new_value or False)
+                if differs and detached and fname in new_client and partner[fname] == new_client[fname]:
+                    continue
                 if differs:
                     raise AccessError(
                         self.env._(
@@ -561,9 +566,12 @@ class ResPartner(models.Model):
         self._isp_sync_company_type(vals)
         self._isp_check_number_change(vals)
         before = None if self._isp_is_manager_or_system() else self._isp_protected_snapshot()
+        # contacts that mirror their company's class and quota now
+        mirroring = self.filtered(lambda p: p.commercial_partner_id != p) if before is not None else self.browse()
         result = super().write(vals)
         if before is not None:
             self._isp_check_manager_fields(before)
+            mirroring.filtered(lambda p: p.commercial_partner_id == p)._isp_start_as_new_client()
         if vals.get("isp_lifecycle") in ("customer", "former"):
             self._isp_assign_customer_number()
         if vals.get("isp_lifecycle") and "isp_prospect_stage_id" not in vals:
@@ -575,6 +583,33 @@ class ResPartner(models.Model):
             if stage.is_won:
                 self.filtered(lambda p: p.isp_lifecycle != "customer")._isp_make_customer()
         return result
+
+    @api.model
+    def _isp_new_client_vals(self):
+        """Class and quota of a partner that becomes a customer of its own through a user who is no ISP manager."""
+        return {"isp_customer_class": "new", "isp_order_quota": 0.0, "isp_reseller_period": False}
+
+    def _isp_start_as_new_client(self):
+        """Contacts detached from their company (no parent any more, or made a company) by a clerk:
+        they kept the company's class and quota, which only an ISP manager gives. They start as
+        new clients without quota; a manager raises them if the contact deserves it."""
+        vals = self._isp_new_client_vals()
+        partners = self.filtered(
+            lambda p: any(p._fields[fname].convert_to_write(p[fname], p) != value for fname, value in vals.items())
+        )
+        if not partners:
+            return
+        partners.sudo().write(vals)
+        for partner in partners:
+            partner.message_post(
+                body=self.env._(
+                    "%(partner)s became a customer of its own through %(user)s: it starts as a new client "
+                    "without order quota; only ISP managers give a class and a quota.",
+                    partner=partner.display_name,
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
 
     def _isp_check_number_change(self, vals):
         """Customer numbers are permanent; a customer keeps its lifecycle once it has one."""
@@ -621,9 +656,15 @@ class ResPartner(models.Model):
 
     @api.model
     def _isp_sync_company_type(self, vals):
-        """Keep Odoo's is_company consistent with a customer kind that is written alone."""
+        """Keep Odoo's is_company consistent with a customer kind that is written alone.
+
+        The form's Company / Individual switch writes ``company_type`` (set by its inverse only
+        after the other fields are checked) with the customer kind: is_company is written with them.
+        """
         if vals.get("isp_customer_kind") and "is_company" not in vals and "company_type" not in vals:
             vals["is_company"] = vals["isp_customer_kind"] != "individual"
+        elif vals.get("company_type") and "is_company" not in vals:
+            vals["is_company"] = vals["company_type"] == "company"
 
     # ------------------------------------------------------------------
     # Actions

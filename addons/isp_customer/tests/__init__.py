@@ -7,3 +7,4 @@ from . import test_credit
 from . import test_merge
 from . import test_mass_message
 from . import test_ui
+from . import test_commercial_entity
