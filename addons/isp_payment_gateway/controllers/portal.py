@@ -3,10 +3,14 @@ from urllib.parse import urlencode
 from stdnum import iban as stdnum_iban
 
 from odoo import fields, http
+from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from odoo.addons.payment import utils as payment_utils
+from odoo.addons.payment.controllers.portal import PaymentPortal
 from odoo.addons.portal.controllers.portal import CustomerPortal
+
+from ..engine.amounts import AmountError, parse_amount
 
 
 class IspMandatePortal(CustomerPortal):
@@ -105,22 +109,25 @@ class IspMandatePortal(CustomerPortal):
         partner.sudo().isp_payment_method = "sepa"
         return mandate
 
-    # ------------------------------------------------------------------
-    # Prepaid credit top-up
-    # ------------------------------------------------------------------
+
+class IspCreditPortal(PaymentPortal):
+    """Prepaid credit: the customer tops it up with an amount of their choice through the company's
+    payment providers. Only this flow makes top-up transactions (``payment.transaction.isp_topup``),
+    and only for amounts that the form accepts: the amount is checked again when the transaction is
+    created, whatever the browser sends."""
 
     @http.route("/my/credit", type="http", auth="user", website=True, methods=["GET", "POST"])
     def portal_isp_credit_topup(self, **post):
-        """Top up the prepaid credit with a free amount through the company's payment providers."""
+        """The top-up form; a valid amount leads to Odoo's payment form, whose transactions are top-ups."""
         env = request.env
-        partner = env.user.partner_id.commercial_partner_id
+        partner = env.user.partner_id
         company = env.company
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "page_name": "isp_credit",
                 # the balance is accounting data: read for the customer's own entity only
-                "balance": partner.sudo().isp_credit_balance,
+                "balance": partner.commercial_partner_id.sudo().isp_credit_balance,
                 "minimum": company.isp_topup_minimum,
                 "currency": company.currency_id,
                 "amount": post.get("amount", ""),
@@ -128,26 +135,71 @@ class IspMandatePortal(CustomerPortal):
             }
         )
         if request.httprequest.method == "POST":
-            try:
-                amount = round(float((post.get("amount") or "").replace(",", ".")), 2)
-            except ValueError:
-                amount = 0.0
-            if amount < company.isp_topup_minimum or amount <= 0:
-                values["errors"].append(
-                    env._(
-                        "Enter an amount of at least %(minimum)s.",
-                        minimum=company.currency_id.format(company.isp_topup_minimum),
-                    )
-                )
+            amount, error = self._isp_topup_amount(post.get("amount"), company)
+            if error:
+                values["errors"].append(error)
             else:
                 currency = company.currency_id
                 params = {
-                    "reference": f"TOPUP-{partner.isp_customer_number or partner.id}",
                     "amount": amount,
                     "currency_id": currency.id,
                     "partner_id": partner.id,
                     "company_id": company.id,
                     "access_token": payment_utils.generate_access_token(partner.id, amount, currency.id),
+                    "isp_topup": 1,
                 }
                 return request.redirect(f"/payment/pay?{urlencode(params)}")
         return request.render("isp_payment_gateway.portal_isp_credit_topup", values)
+
+    def _isp_topup_amount(self, text, company):
+        """``(amount, None)`` for a top-up amount the company accepts, else ``(None, the form's error)``."""
+        env = request.env
+        currency = company.currency_id
+        try:
+            amount = float(parse_amount(text, currency.decimal_places))
+        except AmountError as error:
+            if error.reason == "decimals":
+                return None, env._(
+                    "Enter the amount with at most %(places)s decimal places.", places=currency.decimal_places
+                )
+            return None, env._("Enter the amount in figures, for example %(example)s.", example="25.50")
+        if amount <= 0 or currency.compare_amounts(amount, company.isp_topup_minimum) < 0:
+            return None, env._(
+                "Enter an amount of at least %(minimum)s.", minimum=currency.format(company.isp_topup_minimum)
+            )
+        return amount, None
+
+    def _get_extra_payment_form_values(self, **kwargs):
+        """The payment form reached from the top-up form creates its transactions as top-ups."""
+        form_values = super()._get_extra_payment_form_values(**kwargs)
+        if kwargs.get("isp_topup"):
+            form_values["transaction_route"] = "/my/credit/transaction"
+        return form_values
+
+    @http.route("/my/credit/transaction", type="json", auth="user")
+    def portal_isp_credit_transaction(self, amount, access_token, **kwargs):
+        """Create the top-up transaction for the logged-in customer and return its processing values."""
+        env = request.env
+        partner = env.user.partner_id
+        company = env.company
+        currency = company.currency_id
+        if isinstance(amount, bool) or not isinstance(amount, int | float):
+            raise ValidationError(env._("Enter the amount in figures, for example %(example)s.", example="25.50"))
+        amount = float(amount)  # as the access token was made; the browser may send 25 for 25.0
+        if not payment_utils.check_access_token(access_token, partner.id, amount, currency.id):
+            raise ValidationError(env._("The access token is invalid."))
+        amount, error = self._isp_topup_amount(repr(amount), company)
+        if error:
+            raise ValidationError(error)
+        self._validate_transaction_kwargs(kwargs)
+        commercial = partner.commercial_partner_id
+        tx_sudo = self._create_transaction(
+            amount=amount,
+            currency_id=currency.id,
+            partner_id=partner.id,
+            reference_prefix=f"TOPUP-{commercial.isp_customer_number or commercial.id}",
+            custom_create_values={"isp_topup": True},
+            **kwargs,
+        )
+        self._update_landing_route(tx_sudo, access_token)
+        return tx_sudo._get_processing_values()
