@@ -13,6 +13,10 @@ All amounts are in the company currency. ``decide`` returns a ``Decision``:
 
 from typing import NamedTuple
 
+#: decisions under which the order's services run: only these orders are provisioned, by the
+#: system or by hand; the others wait for a payment, a top-up, an approval or their processing
+EXECUTED_STATES = frozenset({"executed", "accumulated"})
+
 
 class Decision(NamedTuple):
     state: str

@@ -13,3 +13,4 @@ from . import isp_run_mixin
 from . import isp_billing_run
 from . import ir_actions_report
 from . import account_payment
+from . import ir_cron

@@ -14,6 +14,8 @@ PRINT_STATES = [("to_print", "To Print"), ("printed", "Printed")]
 MAX_ATTEMPTS = 3
 #: invoices sent per batch (one PDF rendering and one commit per batch)
 SEND_BATCH = 50
+#: creation context of invoices the system makes in bulk: no "created" message, no tracking values
+QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True, "mail_notrack": True}
 
 
 class AccountMove(models.Model):
@@ -215,6 +217,105 @@ class AccountMove(models.Model):
         }
 
     # ------------------------------------------------------------------
+    # Charge invoices: run charges, dunning charges and return fees
+    # ------------------------------------------------------------------
+    #
+    # One tax rule for every line the addons put on an invoice by themselves: the article's
+    # sales taxes of the company, mapped through the customer's fiscal position, as Odoo does
+    # for any invoice line, but never the income account's default taxes (damages and
+    # interest carry exactly the taxes of their article, usually none). The ``cache`` dict
+    # a caller passes keeps fiscal positions, accounts and taxes for a whole batch.
+
+    @api.model
+    def _isp_fiscal_position(self, partner, company, cache=None):
+        """The fiscal position of the invoices of ``partner`` in ``company``: the partner's own,
+        else the one Odoo applies automatically."""
+        cache = {} if cache is None else cache
+        key = (
+            "fiscal_position",
+            company.id,
+            partner.with_company(company).property_account_position_id.id,
+            partner.country_id.id,
+            partner.state_id.id,
+            partner.zip,
+            (partner.vat or "")[:2],
+            bool(partner.vat),
+        )
+        if key not in cache:
+            cache[key] = self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(partner)
+        return cache[key]
+
+    @api.model
+    def _isp_product_accounting(self, product, fiscal_position, company, cache=None):
+        """(income account, taxes) of ``product`` on a customer invoice of ``company`` with ``fiscal_position``."""
+        cache = {} if cache is None else cache
+        key = ("product", product.id, fiscal_position.id, company.id)
+        if key not in cache:
+            product = product.with_company(company)
+            account = product.product_tmpl_id.get_product_accounts(fiscal_pos=fiscal_position)["income"]
+            taxes = fiscal_position.map_tax(product.taxes_id._filter_taxes_by_company(company))
+            cache[key] = (account, taxes)
+        return cache[key]
+
+    @api.model
+    def _isp_prepare_charge_line_vals(self, product, label, amount, partner, company, cache=None, **values):
+        """Values of one charge line (a fee, interest, a bank charge passed on) of ``amount`` for ``partner``."""
+        fiscal_position = self._isp_fiscal_position(partner, company, cache)
+        account, taxes = self._isp_product_accounting(product, fiscal_position, company, cache)
+        vals = {
+            "display_type": "product",
+            "product_id": product.id,
+            "name": label,
+            "quantity": 1,
+            "price_unit": amount,
+            "tax_ids": [Command.set(taxes.ids)],
+            **values,
+        }
+        if account:
+            # without an income account on the article Odoo takes the journal's
+            vals["account_id"] = account.id
+        return vals
+
+    @api.model
+    def _isp_charge_journal(self, company):
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(company), ("type", "=", "sale")], limit=1
+        )
+        if not journal:
+            raise UserError(self.env._("No sales journal in company %(company)s.", company=company.name))
+        return journal
+
+    @api.model
+    def _isp_prepare_charge_invoice_vals(self, partner, company, invoice_date, lines, cache=None, **values):
+        """Values of a charge invoice of ``partner`` in the company's currency.
+
+        :param lines: values of its lines, from ``_isp_prepare_charge_line_vals``
+        """
+        return {
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "journal_id": self._isp_charge_journal(company).id,
+            "currency_id": company.currency_id.id,
+            "invoice_date": invoice_date,
+            # the fiscal position the lines' taxes were mapped through
+            "fiscal_position_id": self._isp_fiscal_position(partner, company, cache).id,
+            "invoice_line_ids": [Command.create(line) for line in lines],
+            **values,
+        }
+
+    @api.model
+    def _isp_create_charge_invoices(self, vals_list):
+        """Create and post charge invoices in one go (the system's decision: no "created" messages);
+        the customers follow them as posting would make them."""
+        if not vals_list:
+            return self.browse()
+        moves = self.with_context(**QUIET, default_move_type="out_invoice", check_move_validity=False).create(vals_list)
+        self.env["isp.billing.run"]._isp_subscribe_customers(moves)
+        moves.with_context(check_move_validity=True, isp_run_posting=True)._post(soft=False)
+        return moves
+
+    # ------------------------------------------------------------------
     # Delivery
     # ------------------------------------------------------------------
 
@@ -313,58 +414,59 @@ class AccountMove(models.Model):
                 self.env._("%(partner)s has no e-mail address.", partner=move.partner_id.name),
                 final=True,
             )
-        moves = self - missing
-        if not moves:
-            return
-        try:
-            with self.env.cr.savepoint():
-                # queued in the mail queue, sent by its own cron
-                self.env["account.move.send"]._generate_and_send_invoices(
-                    moves.with_context(mail_notify_force_send=False),
-                    from_cron=True,
-                    sending_methods={"email"},
-                    author_user_id=self.env.user.id,
-                    author_partner_id=self.env.user.partner_id.id,
-                )
-        except Exception as error:
-            _logger.warning("Invoice e-mails failed: %s", error)
-            moves._isp_fail_delivery("isp_email_state", str(error))
-            return
-        failed = moves.filtered(lambda move: move.sending_data and move.sending_data.get("error"))
+        # all at once; when that fails invoice by invoice, so that one broken invoice fails alone
+        self.env["ir.cron"]._isp_process_isolated(
+            self - missing,
+            lambda moves: moves._isp_send_emails_now(),
+            on_error=lambda move, message: move._isp_fail_delivery("isp_email_state", message),
+            together=True,
+        )
+
+    def _isp_send_emails_now(self):
+        # queued in the mail queue, sent by its own cron
+        self.env["account.move.send"]._generate_and_send_invoices(
+            self.with_context(mail_notify_force_send=False),
+            from_cron=True,
+            sending_methods={"email"},
+            author_user_id=self.env.user.id,
+            author_partner_id=self.env.user.partner_id.id,
+        )
+        failed = self.filtered(lambda move: move.sending_data and move.sending_data.get("error"))
         failed.write({"sending_data": False})
         failed._isp_fail_delivery(
             "isp_email_state", self.env._("The invoice document could not be generated; see the chatter.")
         )
-        (moves - failed).write({"isp_email_state": "sent", "isp_delivery_error": False})
+        (self - failed).write({"isp_email_state": "sent", "isp_delivery_error": False})
 
     def _isp_send_advance_notices(self):
         """Tell customers the day before about invoices dated in the future, with the PDF."""
-        template = self.env.ref("isp_sales.mail_template_isp_advance_notice")
-        for move in self:
-            if not move.partner_id.email:
-                move._isp_fail_delivery(
-                    "isp_notice_state",
-                    self.env._("%(partner)s has no e-mail address.", partner=move.partner_id.name),
-                    final=True,
-                )
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    attachment = move.invoice_pdf_report_id or move._isp_pdf_attachment()
-                    template.send_mail(move.id, email_values={"attachment_ids": [Command.link(attachment.id)]})
-            except Exception as error:
-                _logger.warning("Advance notice of %s failed: %s", move.name, error)
-                move._isp_fail_delivery("isp_notice_state", str(error))
-                continue
-            values = {"isp_notice_state": "sent", "isp_delivery_error": False}
-            if move.isp_email_state in ("queued", "failed"):
-                # the notice carried the invoice: no second e-mail on the invoice date
-                values["isp_email_state"] = "sent"
-            move.write(values)
-            move.message_post(
-                body=self.env._("Advance notice sent to %(email)s.", email=move.partner_id.email),
-                subtype_xmlid="mail.mt_note",
+        missing = self.filtered(lambda move: not move.partner_id.email)
+        for move in missing:
+            move._isp_fail_delivery(
+                "isp_notice_state",
+                self.env._("%(partner)s has no e-mail address.", partner=move.partner_id.name),
+                final=True,
             )
+        self.env["ir.cron"]._isp_process_isolated(
+            self - missing,
+            lambda move: move._isp_send_advance_notice_now(),
+            on_error=lambda move, message: move._isp_fail_delivery("isp_notice_state", message),
+        )
+
+    def _isp_send_advance_notice_now(self):
+        self.ensure_one()
+        template = self.env.ref("isp_sales.mail_template_isp_advance_notice")
+        attachment = self.invoice_pdf_report_id or self._isp_pdf_attachment()
+        template.send_mail(self.id, email_values={"attachment_ids": [Command.link(attachment.id)]})
+        values = {"isp_notice_state": "sent", "isp_delivery_error": False}
+        if self.isp_email_state in ("queued", "failed"):
+            # the notice carried the invoice: no second e-mail on the invoice date
+            values["isp_email_state"] = "sent"
+        self.write(values)
+        self.message_post(
+            body=self.env._("Advance notice sent to %(email)s.", email=self.partner_id.email),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def action_isp_retry_delivery(self):
         failed = self.filtered(lambda move: "failed" in (move.isp_email_state, move.isp_notice_state))

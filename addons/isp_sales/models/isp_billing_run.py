@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
 from ..engine import billing, periods
+from .account_move import QUIET
 from .account_move_line import PRICE_SOURCES
 
 _logger = logging.getLogger(__name__)
@@ -16,8 +17,6 @@ _logger = logging.getLogger(__name__)
 BILLABLE_STATES = ("active", "suspended", "terminated")
 #: customers billed per batch (one transaction per batch in the scheduled run)
 BATCH_SIZE = 100
-#: creation context of run invoices: no "created" message, no tracking values
-QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True, "mail_notrack": True}
 
 
 class IspBillingRun(models.Model):
@@ -271,11 +270,13 @@ class IspBillingRun(models.Model):
             return [], dict.fromkeys(partners, message)
         builder = _InvoiceBuilder(self, journal)
         plans = []
-        for partner, partner_services in services.grouped("partner_id").items():
-            try:
-                plans.extend(builder.plan_partner(partner, partner_services))
-            except UserError as error:
-                errors[partner] = str(error)
+        by_partner = services.grouped("partner_id")
+        # a customer that cannot be planned (missing data, a bug) is recorded; the others are billed
+        self.env["ir.cron"]._isp_process_isolated(
+            services.partner_id,
+            lambda partner: plans.extend(builder.plan_partner(partner, by_partner[partner])),
+            on_error=errors.__setitem__,
+        )
         return plans, errors
 
     def _isp_store_preview(self, plans):
@@ -311,7 +312,9 @@ class IspBillingRun(models.Model):
             except pg_errors.SerializationFailure:
                 raise
             except Exception as error:
-                _logger.warning("Invoice run %s: customer %s not billed: %s", self.id, partner.id, error)
+                _logger.warning(
+                    "Invoice run %s: customer %s not billed: %s", self.id, partner.display_name, error, exc_info=True
+                )
                 errors[partner] = str(error) or error.__class__.__name__
         return errors
 
@@ -378,24 +381,32 @@ class IspBillingRun(models.Model):
                 ("company_id", "=", self.company_id.id),
             ]
         )
-        errors = {}
+        period_starts = {}
         for reseller, reseller_orders in orders.grouped(lambda order: order.partner_id.commercial_partner_id).items():
             period_start = periods.reseller_period_start(self.date, reseller.isp_reseller_period or "monthly")
-            if not any(order.date_order.date() < period_start for order in reseller_orders):
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    invoices = reseller.with_company(self.company_id)._isp_invoice_reseller_orders(before=period_start)
-                    invoices.write({"isp_billing_run_id": self.id})
-                    self.write(
-                        {
-                            "invoice_count": self.invoice_count + len(invoices),
-                            "amount_untaxed": self.amount_untaxed + sum(invoices.mapped("amount_untaxed_signed")),
-                            "amount_total": self.amount_total + sum(invoices.mapped("amount_total_signed")),
-                        }
-                    )
-            except UserError as error:
-                errors[reseller] = str(error)
+            if any(order.date_order.date() < period_start for order in reseller_orders):
+                period_starts[reseller] = period_start
+
+        def close(reseller):
+            invoices = reseller.with_company(self.company_id)._isp_invoice_reseller_orders(
+                before=period_starts[reseller]
+            )
+            invoices.write({"isp_billing_run_id": self.id})
+            self.write(
+                {
+                    "invoice_count": self.invoice_count + len(invoices),
+                    "amount_untaxed": self.amount_untaxed + sum(invoices.mapped("amount_untaxed_signed")),
+                    "amount_total": self.amount_total + sum(invoices.mapped("amount_total_signed")),
+                }
+            )
+
+        # a reseller whose period cannot be closed is recorded; the others are invoiced
+        errors = {}
+        self.env["ir.cron"]._isp_process_isolated(
+            self.env["res.partner"].browse([reseller.id for reseller in period_starts]),
+            close,
+            on_error=errors.__setitem__,
+        )
         self._isp_record_errors(errors)
 
 
@@ -407,8 +418,8 @@ class _InvoiceBuilder:
         self.env = run.env
         self.company = run.company_id
         self.journal = journal
-        self.fiscal_positions = {}
-        self.product_data = {}
+        # fiscal positions, accounts and taxes: the charge-line rule of account.move, cached for the run
+        self.accounting = {}
         self.prices = {}
         self.dates = {}
         # without analytic distribution models there is nothing to look up per line
@@ -419,27 +430,10 @@ class _InvoiceBuilder:
         )
 
     def fiscal_position(self, partner):
-        key = (
-            partner.property_account_position_id.id,
-            partner.country_id.id,
-            partner.state_id.id,
-            partner.zip,
-            bool(partner.vat),
-        )
-        if key not in self.fiscal_positions:
-            self.fiscal_positions[key] = (
-                self.env["account.fiscal.position"].with_company(self.company)._get_fiscal_position(partner)
-            )
-        return self.fiscal_positions[key]
+        return self.env["account.move"]._isp_fiscal_position(partner, self.company, self.accounting)
 
     def product(self, product, fiscal_position):
-        key = (product.id, fiscal_position.id)
-        if key not in self.product_data:
-            product = product.with_company(self.company)
-            account = product.product_tmpl_id.get_product_accounts(fiscal_pos=fiscal_position)["income"]
-            taxes = product.taxes_id._filter_taxes_by_company(self.company)
-            self.product_data[key] = (account, fiscal_position.map_tax(taxes))
-        return self.product_data[key]
+        return self.env["account.move"]._isp_product_accounting(product, fiscal_position, self.company, self.accounting)
 
     def full_price(self, service, partner, day):
         """(price per period, price source) of the service."""

@@ -309,6 +309,10 @@ class IspService(models.Model):
         return True
 
     def action_activate(self):
+        self._isp_check_staff()
+        if not self.env.su:
+            # by hand only the services of executed orders (the system provisions them the same way)
+            self.order_id._isp_check_executed()
         result = self._isp_set_state("active", ("pending",), self.env._("only pending services can be activated."))
         self.activity_ids.filtered(
             lambda activity: activity.activity_type_id == self.env.ref("isp_sales.mail_activity_type_isp_provision")
@@ -445,6 +449,17 @@ class IspService(models.Model):
             )
 
     @api.model
+    def _isp_record_end_error(self, service, message):
+        service.message_post(
+            body=self.env._(
+                "%(service)s could not be terminated on its end date: %(error)s",
+                service=service.display_name,
+                error=message,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    @api.model
     def _cron_terminate_ended(self):
         """Terminate the services whose end date has passed."""
         ended = self.search(
@@ -454,5 +469,11 @@ class IspService(models.Model):
                 ("date_end", "<", fields.Date.context_today(self)),
             ]
         )
-        ended.write({"state": "terminated"})
+        # a service that cannot be terminated is recorded on it; the others are terminated
+        self.env["ir.cron"]._isp_process_isolated(
+            ended,
+            lambda services: services.write({"state": "terminated"}),
+            on_error=self._isp_record_end_error,
+            together=True,
+        )
         self.env["ir.cron"]._notify_progress(done=len(ended), remaining=0)

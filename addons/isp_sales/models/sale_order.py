@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..engine.decisions import decide
+from ..engine.decisions import EXECUTED_STATES, decide
 
 _logger = logging.getLogger(__name__)
 
@@ -137,11 +137,29 @@ class SaleOrder(models.Model):
 
     def action_isp_provision(self):
         """Execute the order's pending services (activation or a task for the operations team)."""
+        self._isp_check_executed()
         pending = self.isp_service_ids.filtered(lambda service: service.state == "pending")
         if not pending:
             raise UserError(self.env._("The order has no pending services."))
         pending._isp_provision()
         return True
+
+    def _isp_check_executed(self):
+        """Services start only for executed orders, whoever asks: refuse the orders that wait for
+        their payment, a top-up, a manager's approval or their processing."""
+        waiting = self.filtered(lambda order: order.isp_decision not in EXECUTED_STATES)
+        if waiting:
+            order = waiting[0]
+            raise UserError(
+                self.env._(
+                    "Order %(order)s is not executed (%(state)s): its services start when the order is executed "
+                    "by the rules of the customer's class (payment, credit, quota) or a manager's approval.",
+                    order=order.name,
+                    state=dict(self._fields["isp_decision"]._description_selection(self.env)).get(
+                        order.isp_decision, self.env._("not processed yet")
+                    ),
+                )
+            )
 
     def action_isp_renew(self):
         """Renewal order for the next term of this order's live services."""
@@ -333,13 +351,20 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    def _isp_record_processing_error(self, order, message):
+        order.message_post(
+            body=self.env._(
+                "Order %(order)s could not be processed after a top-up: %(error)s", order=order.name, error=message
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    @api.model
     def _cron_isp_process_waiting_credit(self):
         """Process again the orders of credited clients that waited for a top-up."""
         waiting = self.search([("isp_decision", "=", "waiting_credit"), ("state", "=", "sale")])
-        for order in waiting:
-            try:
-                with self.env.cr.savepoint():
-                    order._isp_process()
-            except UserError:
-                _logger.warning("Could not process order %s after a top-up", order.name, exc_info=True)
+        # one order that fails (missing data, a bug) is recorded on the order; the others go on
+        self.env["ir.cron"]._isp_process_isolated(
+            waiting, lambda order: order._isp_process(), on_error=self._isp_record_processing_error
+        )
         self.env["ir.cron"]._notify_progress(done=len(waiting), remaining=0)

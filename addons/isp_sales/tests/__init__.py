@@ -9,3 +9,5 @@ from . import test_concurrency
 from . import test_billing_engine
 from . import test_billing_run
 from . import test_multi_company
+from . import test_scheduled_runs
+from . import test_provision_rights

@@ -47,7 +47,8 @@ class TestOrderServices(IspSalesCase):
         order = self._order([(self.domain, 2, "cancel1.de cancel2.de")])
         order.action_confirm()
         started, waiting = order.isp_service_ids
-        started.action_activate()
+        # started by the system (the order itself is not executed)
+        started.sudo().action_activate()
         order.with_user(self.salesman).with_context(disable_cancel_warning=True).action_cancel()
         self.assertEqual(order.state, "cancel")
         self.assertEqual(started.state, "active", "running services are terminated explicitly")
@@ -105,14 +106,19 @@ class TestOrderServices(IspSalesCase):
         self.assertFalse(order.isp_service_ids)
 
     def test_provision_from_order(self):
+        self.customer.write({"isp_customer_class": "trusted", "isp_order_quota": 1000.0})
         order = self._order([(self.domain, 1, "go.de"), (self.server, 1, "srv.go.de")])
         order.action_confirm()
         self.assertTrue(order.isp_has_pending_services)
-        order.with_user(self.salesman).action_isp_provision()
+        order.with_user(self.salesman).action_isp_process()
+        self.assertEqual(order.isp_decision, "executed")
         domain, server = order.isp_service_ids.sorted("article_type")
         self.assertEqual(domain.state, "active")
         self.assertEqual(server.state, "pending")
         self.assertTrue(server.activity_ids)
+        # by hand again: one task per service
+        order.with_user(self.salesman).action_isp_provision()
+        self.assertEqual(len(server.activity_ids), 1)
         server.activity_ids.action_feedback()
         self.assertFalse(order.isp_has_pending_services)
         with self.assertRefused(UserError, "no pending services"):
