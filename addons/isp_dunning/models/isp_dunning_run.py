@@ -7,7 +7,6 @@ from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
 from odoo.addons.isp_sales.models.isp_billing_run import QUIET
@@ -592,35 +591,24 @@ class IspDunningRun(models.Model):
         """One posted invoice per customer for fees and interest, where the profile charges that way."""
         steps_of = steps.grouped("letter_id")
         invoiced = [plan for plan in plans if plan["charge_total"] and plan["charge_mode"] == "invoice"]
+        moves = self.env["account.move"].sudo().with_company(self.company_id)
         if not invoiced:
-            return self.env["account.move"]
-        journal = self.env["account.journal"].search(
-            [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "sale")], limit=1
-        )
-        if not journal:
-            raise UserError(self.env._("No sales journal in company %(company)s.", company=self.company_id.name))
+            return moves
+        # the shared charge-invoice builder: one tax rule for dunning charges, run charges and return fees
+        cache = {}
         vals_list = [
-            {
-                "move_type": "out_invoice",
-                "partner_id": plan["partner"].id,
-                "journal_id": journal.id,
-                "invoice_date": self.date,
-                "currency_id": self.company_id.currency_id.id,
-                "isp_dunning_charge": True,
-                "invoice_origin": plan["letter"].name,
-                "invoice_line_ids": steps_of[plan["letter"]]._isp_charge_lines(),
-            }
+            moves._isp_prepare_charge_invoice_vals(
+                plan["partner"],
+                self.company_id,
+                self.date,
+                steps_of[plan["letter"]]._isp_charge_line_vals(cache),
+                cache,
+                isp_dunning_charge=True,
+                invoice_origin=plan["letter"].name,
+            )
             for plan in invoiced
         ]
-        moves = (
-            self.env["account.move"]
-            .sudo()
-            .with_company(self.company_id)
-            .with_context(**QUIET, default_move_type="out_invoice", check_move_validity=False)
-            .create(vals_list)
-        )
-        self.env["isp.billing.run"]._isp_subscribe_customers(moves)
-        moves.with_context(check_move_validity=True, isp_run_posting=True)._post(soft=False)
+        moves = moves._isp_create_charge_invoices(vals_list)
         for plan, move in zip(invoiced, moves, strict=True):
             plan["letter"].charge_move_id = move
             steps_of[plan["letter"]].filtered(lambda step: step.charge_state == "invoiced").charge_move_id = move

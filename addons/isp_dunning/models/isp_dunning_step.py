@@ -60,8 +60,15 @@ class IspDunningStep(models.Model):
         for step in self:
             step.display_name = f"{step.move_id.name} · {step.level_id.name or self.env._('no level')}"
 
-    def _isp_charge_lines(self):
+    def _isp_charge_lines(self, cache=None):
         """Invoice line commands for the fee, flat fee and interest of the steps."""
+        return [Command.create(vals) for vals in self._isp_charge_line_vals(cache)]
+
+    def _isp_charge_line_vals(self, cache=None):
+        """Invoice line values for the fee, flat fee and interest of the steps.
+
+        :param cache: the charge-line cache of ``account.move._isp_prepare_charge_line_vals`` (a batch shares one)
+        """
         lines = []
         for step in self:
             move, profile = step.move_id, step.level_id.profile_id
@@ -99,29 +106,16 @@ class IspDunningStep(models.Model):
                         ),
                     )
                 )
-        fiscal_positions = {}
-        commands = []
-        for step, product, amount, label in lines:
-            partner = step.partner_id
-            if partner not in fiscal_positions:
-                fiscal_positions[partner] = (
-                    self.env["account.fiscal.position"].with_company(step.company_id)._get_fiscal_position(partner)
-                )
-            # the article's own taxes (none for damages and interest), never the income account's default
-            taxes = product.taxes_id.filtered(lambda tax, company=step.company_id: tax.company_id == company)
-            commands.append(
-                Command.create(
-                    {
-                        "product_id": product.id,
-                        "quantity": 1,
-                        "price_unit": amount,
-                        "name": label,
-                        "tax_ids": [Command.set(fiscal_positions[partner].map_tax(taxes).ids)],
-                        "isp_dunning_step_id": step.id,
-                    }
-                )
+        # the charge-line rule shared with run invoices and return fees: the article's own taxes
+        # (none for damages and interest) mapped through the customer's fiscal position
+        moves = self.env["account.move"]
+        cache = {} if cache is None else cache
+        return [
+            moves._isp_prepare_charge_line_vals(
+                product, label, amount, step.partner_id, step.company_id, cache, isp_dunning_step_id=step.id
             )
-        return commands
+            for step, product, amount, label in lines
+        ]
 
     def action_waive(self):
         if not self.filtered(lambda step: step.charge_total and step.charge_state in ("pending", "invoiced")):

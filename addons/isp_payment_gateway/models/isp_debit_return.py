@@ -1,4 +1,4 @@
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine import returns
@@ -162,38 +162,25 @@ class IspDebitBatchLine(models.Model):
                     company.isp_sepa_return_fee,
                 )
             )
+        moves = self.env["account.move"].sudo().with_company(company)
         if not lines:
-            return self.env["account.move"]
-        fee_move = (
-            self.env["account.move"]
-            .sudo()
-            .with_company(company)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.partner_id.id,
-                    "invoice_date": day,
-                    "isp_dunning_charge": True,
-                    "invoice_origin": self.move_id.name,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "product_id": product.id,
-                                "name": label,
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [
-                                    Command.set(product.taxes_id.filtered(lambda tax: tax.company_id == company).ids)
-                                ],
-                            }
-                        )
-                        for label, amount in lines
-                    ],
-                }
-            )
+            return moves
+        # the shared charge-invoice builder: the article's taxes mapped through the customer's fiscal position
+        cache = {}
+        partner = self.partner_id
+        vals = moves._isp_prepare_charge_invoice_vals(
+            partner,
+            company,
+            day,
+            [
+                moves._isp_prepare_charge_line_vals(product, label, amount, partner, company, cache)
+                for label, amount in lines
+            ],
+            cache,
+            isp_dunning_charge=True,
+            invoice_origin=self.move_id.name,
         )
-        fee_move.action_post()
-        return fee_move
+        return moves._isp_create_charge_invoices([vals])
 
     def _isp_escalate_dunning(self, reason_code):
         """The returned invoice moves on one dunning level (a return is a reminder the customer caused)."""

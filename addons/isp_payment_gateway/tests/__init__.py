@@ -1,4 +1,5 @@
 from . import (
+    test_charge_taxes,
     test_debit_batch,
     test_debit_plan,
     test_dtaus,
