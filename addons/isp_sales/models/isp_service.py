@@ -257,6 +257,10 @@ class IspService(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if vals.get("state") == "active" and not self.env.su:
+            # by hand only the services of executed orders start, whichever way the state is written
+            # (the system provisions them the same way once the order is executed)
+            self.filtered(lambda service: service.state == "pending").order_id._isp_check_executed()
         if not {"name", "product_id", "state"} & vals.keys():
             return super().write(vals)
         product = self.env["product.product"].browse(vals.get("product_id"))
@@ -309,10 +313,6 @@ class IspService(models.Model):
         return True
 
     def action_activate(self):
-        self._isp_check_staff()
-        if not self.env.su:
-            # by hand only the services of executed orders (the system provisions them the same way)
-            self.order_id._isp_check_executed()
         result = self._isp_set_state("active", ("pending",), self.env._("only pending services can be activated."))
         self.activity_ids.filtered(
             lambda activity: activity.activity_type_id == self.env.ref("isp_sales.mail_activity_type_isp_provision")

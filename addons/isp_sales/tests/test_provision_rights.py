@@ -51,9 +51,12 @@ class TestProvisionRights(IspSalesCase):
                 with self.assertRefused(UserError, "not executed"):
                     order.with_user(user).action_isp_provision()
                 self.assertNotProvisioned(order)
-            # nor service by service
+            # nor service by service, nor by writing the state as a client could over RPC
             with self.assertRefused(UserError, "not executed"):
                 order.isp_service_ids[0].with_user(self.clerk).action_activate()
+            self.assertNotProvisioned(order)
+            with self.assertRefused(UserError, "not executed"):
+                order.isp_service_ids[0].with_user(self.clerk).write({"state": "active"})
             self.assertNotProvisioned(order)
 
     def test_p09_provisioning_allowed_once_the_order_is_executed(self):
