@@ -20,6 +20,10 @@ MANDATE_TYPES = [("recurrent", "Recurrent"), ("oneoff", "One-off")]
 REFERENCE = re.compile(r"^(?!/)(?!.*//)[A-Za-z0-9/\-?:().,'+]{1,35}(?<!/)$")
 
 
+#: what the customer signed: fixed once the mandate is active (a change needs a new mandate)
+SIGNED_FIELDS = {"name", "partner_id", "company_id", "bank_account_id", "signature_date", "scheme", "mandate_type"}
+
+
 class IspSepaMandate(models.Model):
     _name = "isp.sepa.mandate"
     _description = "SEPA Direct Debit Mandate"
@@ -90,6 +94,19 @@ class IspSepaMandate(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        fixed = SIGNED_FIELDS & vals.keys()
+        if fixed:
+            signed = self.filtered(lambda mandate: mandate.state != "draft")
+            if signed:
+                raise UserError(
+                    self.env._(
+                        "Mandate %(name)s is %(state)s: what the customer signed (%(fields)s) cannot change; "
+                        "revoke it and sign a new mandate.",
+                        name=signed[0].name,
+                        state=dict(MANDATE_STATES)[signed[0].state].lower(),
+                        fields=", ".join(self._fields[field]._description_string(self.env) for field in sorted(fixed)),
+                    )
+                )
         if "state" in vals:
             self._isp_check_state_write()
             ended = self.filtered(lambda mandate: mandate.state in ENDED_STATES and mandate.state != vals["state"])
@@ -175,5 +192,13 @@ class IspSepaMandate(models.Model):
                 mandate.last_debit_date, mandate.signature_date or mandate.create_date.date(), today
             )
         )
-        expired._isp_end("expired", self.env._("Not used for 36 months"))
-        self.env["ir.cron"]._notify_progress(done=len(expired), remaining=0)
+        failed = self.env["ir.cron"]._isp_process_isolated(
+            expired,
+            lambda mandates: mandates._isp_end("expired", self.env._("Not used for 36 months")),
+            lambda mandate, message: mandate.message_post(
+                body=self.env._("The mandate could not be marked expired: %(error)s", error=message),
+                subtype_xmlid="mail.mt_note",
+            ),
+            together=True,
+        )
+        self.env["ir.cron"]._notify_progress(done=len(expired - failed), remaining=0)

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
@@ -67,6 +69,53 @@ class TestMandate(IspPaymentCase):
             self.env["isp.sepa.mandate"]._cron_isp_expire()
         self.assertEqual((used.state, unused.state), ("active", "expired"))
         self.assertEqual(unused.end_reason, "Not used for 36 months")
+
+    def test_p12_signed_data_of_an_active_mandate_cannot_change(self):
+        """Issue 12, point 12: a clerk cannot switch an active mandate to another account or customer."""
+        clerk = new_test_user(self.env, "clerk_p12_signed", groups="base.group_user,isp_customer.group_isp_user")
+        mandate = self._sepa_customer(self.business, self.business_account)
+        other_account = self.env["res.partner.bank"].create(
+            {"acc_number": "DE75512108001245126199", "partner_id": self.business.id}
+        )
+        for vals in (
+            {"bank_account_id": other_account.id},
+            {"partner_id": self.consumer.id, "bank_account_id": self.consumer_account.id},
+            {"scheme": "B2B"},
+            {"signature_date": "2025-02-01"},
+        ):
+            with self.assertRefused(UserError, "cannot change; revoke it and sign a new mandate"):
+                mandate.with_user(clerk).write(vals)
+        self.assertEqual(
+            (mandate.bank_account_id, mandate.partner_id, mandate.scheme, str(mandate.signature_date)),
+            (self.business_account, self.business, "CORE", "2025-01-15"),
+        )
+        # a draft is still corrected freely
+        draft = self._mandate()
+        draft.with_user(clerk).write({"bank_account_id": other_account.id})
+        self.assertEqual(draft.iban, "DE75512108001245126199")
+
+    def test_p08_expiry_goes_on_after_a_broken_mandate(self):
+        """Issue 12, point 8: one mandate that cannot be ended does not keep the others active."""
+        broken = self._mandate(signature_date="2022-01-10")
+        other = self._mandate(signature_date="2022-02-10", partner=self.consumer, account=self.consumer_account)
+        (broken | other).action_activate()
+        Mandate = type(self.env["isp.sepa.mandate"])
+        end = Mandate._isp_end
+
+        def failing_end(records, state, reason):
+            if broken in records:
+                raise ValueError("the bank account of this mandate is corrupt")
+            return end(records, state, reason)
+
+        with (
+            freeze_time("2026-12-01"),
+            patch.object(Mandate, "_isp_end", failing_end),
+            self.assertLogs("odoo.addons.isp_sales.models.ir_cron", "WARNING") as logs,
+        ):
+            self.env["isp.sepa.mandate"]._cron_isp_expire()
+        self.assertEqual((broken.state, other.state), ("active", "expired"))
+        self.assertIn(broken.name, "\n".join(logs.output))
+        self.assertIn("the bank account of this mandate is corrupt", broken.message_ids[:1].body)
 
     def test_rights_and_form(self):
         mandate = self._mandate()

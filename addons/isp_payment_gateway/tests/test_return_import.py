@@ -152,7 +152,7 @@ class TestReturnImport(IspPaymentCase):
         ).replace(b'Ccy="EUR">40.00<', b'Ccy="CHF">40.00<')
         returns_before = self.env["isp.debit.return"].search_count([])
         moves_before = self.env["account.move"].search_count([])
-        with self.assertRefused(UserError, "3 entries of the bank file were refused") as caught:
+        with self.assertRefused(UserError, r"Entries of the bank file refused \(3\)") as caught:
             self._import(data)
         message = str(caught.exception)
         self.assertNotIn(good.end_to_end_id + ":", message, "the good entry is not listed as refused")

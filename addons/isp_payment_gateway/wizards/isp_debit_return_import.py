@@ -36,7 +36,7 @@ class IspDebitReturnImport(models.TransientModel):
         if refused:
             raise UserError(
                 self.env._(
-                    "%(count)s entries of the bank file were refused:\n%(entries)s\n"
+                    "Entries of the bank file refused (%(count)s):\n%(entries)s\n"
                     "Nothing of this file was booked. Correct the file (or book these returns by hand) "
                     "and import it again.",
                     count=len(refused),
