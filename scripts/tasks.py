@@ -377,11 +377,17 @@ def task_run(args):
 
 
 def task_bench(_args):
-    """Run tests/benchmarks/bench_*.py in `odoo shell` on a fresh database with the ISP addons."""
+    """Run tests/benchmarks/bench_*.py in `odoo shell` on a fresh database with the ISP addons.
+
+    BENCH=<text> runs only the benchmarks whose file name contains <text>.
+    """
     odoo = odoo_module()
     benchmarks = sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py"))
+    only = os.environ.get("BENCH")
+    if only:
+        benchmarks = [bench for bench in benchmarks if only in bench.stem]
     if not benchmarks:
-        print("bench: no benchmark under tests/benchmarks")
+        print("bench: no benchmark under tests/benchmarks" + (f" matching BENCH={only}" if only else ""))
         return
     if not postgres_ready():
         fail("PostgreSQL does not answer: run `make setup` first")
@@ -393,23 +399,41 @@ def task_bench(_args):
     print(f"bench: creating database {dbname} (ISP addons, no demo data)")
     if not _odoo_once(odoo, dbname, "bench-init.log", f"--init={','.join(ADDONS)}", "--without-demo=all"):
         fail("could not create the benchmark database (see .logs/bench-init.log)")
-    # A server for the database, as in production: wkhtmltopdf loads the report styles from it.
+    # A server for the database, as in production (2 workers, local only, no scheduled actions):
+    # wkhtmltopdf loads the report styles from it, the API benchmarks send their requests to it.
     port = _free_port()
-    server = subprocess.Popen(
-        odoo_command(odoo, f"--database={dbname}", f"--db-filter=^{dbname}$", f"--http-port={port}"),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server_log = LOG_DIR / "bench-server.log"
+    with open(server_log, "w", encoding="utf-8") as log:
+        server = subprocess.Popen(
+            _server_command(
+                odoo,
+                f"--database={dbname}",
+                f"--db-filter=^{dbname}$",
+                "--http-interface=127.0.0.1",
+                f"--http-port={port}",
+                f"--gevent-port={_free_port()}",
+                "--workers=2",
+                "--max-cron-threads=0",
+            ),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
     rc = 0
     try:
         for _ in range(120):
             time.sleep(1)
-            if _answers(f"http://localhost:{port}/web/login"):
+            if _answers(f"{url}/web/login"):
                 break
         else:
-            fail("bench: the server for report rendering did not start within 120 s")
-        env = {**os.environ, "ISP_BENCH_REPORT_URL": f"http://localhost:{port}"}
+            fail(f"bench: the server did not start within 120 s (see {server_log.relative_to(ROOT)})")
+        env = {
+            **os.environ,
+            "ISP_BENCH_REPORT_URL": url,
+            "ISP_BENCH_SERVER_URL": url,
+            "ISP_BENCH_SERVER_LOG": str(server_log),
+        }
         for bench in benchmarks:
             print(f"bench: {bench.relative_to(ROOT)}")
             shell = [*odoo_command(odoo, f"--database={dbname}", "--log-level=warn", "--no-http"), "shell"]
@@ -423,6 +447,14 @@ def task_bench(_args):
     if not os.environ.get("KEEP_DB"):
         drop_database(dbname)
     sys.exit(rc)
+
+
+def _server_command(odoo, *args):
+    """`odoo_command` from Odoo's own script `odoo-bin` when there is one: a server with workers
+    starts its websocket process with the script it was started with, which `-m odoo` is not."""
+    command = odoo_command(odoo, *args)
+    script = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
+    return [command[0], str(script), *command[3:]] if script.is_file() else command
 
 
 def _free_port():
