@@ -260,6 +260,7 @@ class IspService(models.Model):
         if vals.get("state") == "active" and not self.env.su:
             # by hand only the services of executed orders start, whichever way the state is written
             # (the system provisions them the same way once the order is executed)
+            self.check_access("write")
             self.filtered(lambda service: service.state == "pending").order_id._isp_check_executed()
         if not {"name", "product_id", "state"} & vals.keys():
             return super().write(vals)
