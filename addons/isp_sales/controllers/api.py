@@ -17,6 +17,8 @@ LOCK_WAIT_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 5
 # Failures that another transaction caused and that a fresh transaction overcomes.
 CONCURRENCY_ERRORS = (
+    # another request of the same customer and reference won: the retry finds its order
+    psycopg2.errors.UniqueViolation,
     psycopg2.errors.SerializationFailure,
     psycopg2.errors.DeadlockDetected,
     psycopg2.errors.LockNotAvailable,

@@ -46,6 +46,16 @@ class SaleOrder(models.Model):
         "and other content is refused.",
     )
 
+    def init(self):
+        result = super().init()
+        # a remote order reference makes one order per customer, whatever the requests do at once
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS sale_order_isp_api_reference_uniq "
+            "ON sale_order (partner_id, client_order_ref) "
+            "WHERE isp_origin = 'api' AND client_order_ref IS NOT NULL"
+        )
+        return result
+
     @api.depends("isp_service_ids.state")
     def _compute_isp_service_count(self):
         for order in self:

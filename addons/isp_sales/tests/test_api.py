@@ -1,8 +1,11 @@
 import json
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import fields
 from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.isp_customer.tests.common import IspTestMixin
 
@@ -215,6 +218,20 @@ class TestOrderApi(IspTestMixin, HttpCase):
         retry = self._post(same, key=self.portal_key)
         self.assertEqual(retry.status_code, 200, retry.text)
         self.assertEqual(retry.json()["id"], order.id)
+
+    def test_p14_one_order_per_customer_and_reference_in_the_database(self):
+        """Issue 12, point 14: exactly-once of API references rests on a unique index, not only on the lock."""
+        first = self._post(
+            {"reference": "shop 78", "lines": [{"product": "API-CON", "quantity": 1}]}, key=self.portal_key
+        )
+        self.assertEqual(first.status_code, 201, first.text)
+        order = self.env["sale.order"].browse(first.json()["id"])
+        with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.errors.UniqueViolation):
+            order.copy({"isp_origin": "api", "client_order_ref": "shop 78"})
+            self.env.flush_all()
+        # staff may repeat a customer's reference on their own orders
+        staff = order.copy({"client_order_ref": "shop 78"})
+        self.assertEqual(staff.isp_origin, "staff")
 
 
 @tagged("post_install", "-at_install")
