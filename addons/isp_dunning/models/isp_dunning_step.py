@@ -57,8 +57,9 @@ class IspDunningStep(models.Model):
 
     @api.depends("move_id", "level_id")
     def _compute_display_name(self):
+        no_level = self.env._("no level")
         for step in self:
-            step.display_name = f"{step.move_id.name} · {step.level_id.name or self.env._('no level')}"
+            step.display_name = f"{step.move_id.name} · {step.level_id.name or no_level}"
 
     def _isp_charge_lines(self, cache=None):
         """Invoice line commands for the fee, flat fee and interest of the steps."""

@@ -103,7 +103,7 @@ class IspSepaMandate(models.Model):
                         "Mandate %(name)s is %(state)s: what the customer signed (%(fields)s) cannot change; "
                         "revoke it and sign a new mandate.",
                         name=signed[0].name,
-                        state=dict(MANDATE_STATES)[signed[0].state].lower(),
+                        state=dict(self._fields["state"]._description_selection(self.env))[signed[0].state],
                         fields=", ".join(self._fields[field]._description_string(self.env) for field in sorted(fixed)),
                     )
                 )
@@ -115,7 +115,7 @@ class IspSepaMandate(models.Model):
                     self.env._(
                         "Mandate %(name)s has ended (%(state)s); it cannot be used again: sign a new mandate.",
                         name=ended[0].name,
-                        state=dict(MANDATE_STATES)[ended[0].state].lower(),
+                        state=dict(self._fields["state"]._description_selection(self.env))[ended[0].state],
                     )
                 )
         return super().write(vals)

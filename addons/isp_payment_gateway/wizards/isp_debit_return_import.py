@@ -57,17 +57,16 @@ class IspDebitReturnImport(models.TransientModel):
             )
         summary = [self.env._("%(count)s returns booked.", count=len(booked))]
         if again:
+            refs = [
+                self.env._("%(reference)s (returned on %(date)s)", reference=_label(entry), date=line.return_id.date)
+                if line.return_id
+                else _label(entry)
+                for entry, line in again
+            ]
             summary.append(
                 self.env._(
                     "Already booked before, nothing changed:\n%(refs)s",
-                    refs="\n".join(
-                        self.env._(
-                            "%(reference)s (returned on %(date)s)", reference=_label(entry), date=line.return_id.date
-                        )
-                        if line.return_id
-                        else _label(entry)
-                        for entry, line in again
-                    ),
+                    refs="\n".join(refs),
                 )
             )
         if unknown:

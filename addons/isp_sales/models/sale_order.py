@@ -160,14 +160,14 @@ class SaleOrder(models.Model):
         waiting = self.filtered(lambda order: order.isp_decision not in EXECUTED_STATES)
         if waiting:
             order = waiting[0]
+            not_processed = self.env._("not processed yet")
+            decisions = dict(self._fields["isp_decision"]._description_selection(self.env))
             raise UserError(
                 self.env._(
                     "Order %(order)s is not executed (%(state)s): its services start when the order is executed "
                     "by the rules of the customer's class (payment, credit, quota) or a manager's approval.",
                     order=order.name,
-                    state=dict(self._fields["isp_decision"]._description_selection(self.env)).get(
-                        order.isp_decision, self.env._("not processed yet")
-                    ),
+                    state=decisions.get(order.isp_decision, not_processed),
                 )
             )
 
