@@ -1,4 +1,4 @@
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.isp_sales.tests.test_install import InstalledSetupMixin
 
@@ -9,13 +9,6 @@ class TestInstalledDunning(InstalledSetupMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.profile = cls.env.ref("isp_dunning.profile_german_standard")
-        cls.clerk = new_test_user(
-            cls.env, login="isp_clerk_menus", groups="base.group_user,isp_customer.group_isp_user"
-        )
-        cls.manager = new_test_user(
-            cls.env, login="isp_manager_menus", groups="base.group_user,isp_customer.group_isp_manager"
-        )
-        cls.employee = new_test_user(cls.env, login="plain_employee", groups="base.group_user")
 
     def test_scheduled_dunning_run_and_letter_queue(self):
         """The daily dunning run and the hourly letter queue are scheduled."""

@@ -1,21 +1,10 @@
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.isp_sales.tests.test_install import InstalledSetupMixin
 
 
 @tagged("post_install", "-at_install")
 class TestInstalledPaymentGateway(InstalledSetupMixin, TransactionCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.clerk = new_test_user(
-            cls.env, login="isp_clerk_menus", groups="base.group_user,isp_customer.group_isp_user"
-        )
-        cls.manager = new_test_user(
-            cls.env, login="isp_manager_menus", groups="base.group_user,isp_customer.group_isp_manager"
-        )
-        cls.employee = new_test_user(cls.env, login="plain_employee", groups="base.group_user")
-
     def test_scheduled_debit_run_and_mandate_expiry(self):
         """The daily direct debit run and the daily expiry of unused mandates are scheduled."""
         self.assertScheduled(

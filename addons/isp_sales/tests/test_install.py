@@ -2,7 +2,19 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 
 
 class InstalledSetupMixin:
-    """Checks of what an installed addon gives its users: scheduled actions and menus."""
+    """Checks of what an installed addon gives its users: scheduled actions and menus; an ISP clerk,
+    an ISP manager and a plain employee to check them with."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clerk = new_test_user(
+            cls.env, login="isp_clerk_menus", groups="base.group_user,isp_customer.group_isp_user"
+        )
+        cls.manager = new_test_user(
+            cls.env, login="isp_manager_menus", groups="base.group_user,isp_customer.group_isp_manager"
+        )
+        cls.employee = new_test_user(cls.env, login="plain_employee", groups="base.group_user")
 
     def assertScheduled(self, xmlid, model, method, interval):
         """The scheduled action is active, runs every ``interval`` (number, type) as OdooBot and calls
@@ -31,17 +43,6 @@ class InstalledSetupMixin:
 
 @tagged("post_install", "-at_install")
 class TestInstalledSales(InstalledSetupMixin, TransactionCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.clerk = new_test_user(
-            cls.env, login="isp_clerk_menus", groups="base.group_user,isp_customer.group_isp_user"
-        )
-        cls.manager = new_test_user(
-            cls.env, login="isp_manager_menus", groups="base.group_user,isp_customer.group_isp_manager"
-        )
-        cls.employee = new_test_user(cls.env, login="plain_employee", groups="base.group_user")
-
     def test_scheduled_actions_run_the_daily_and_hourly_jobs(self):
         """The invoice run, service terminations, invoice delivery and waiting orders are scheduled."""
         self.assertScheduled(
