@@ -48,8 +48,9 @@ PRICE = 10.0
 MAX_ATTEMPTS = 10
 # Targets. The orders of one customer are processed one after the other: parallel clients
 # gain little over one client (only the work outside the lock overlaps), and must not lose
-# more than a fifth of its rate to lock conflicts and retries. Each order waits for the other clients' orders in flight: p95 within
-# 2 s (3.3 s and server errors were measured before the customer lock waited).
+# more than a fifth of its rate to lock conflicts and retries. Each order waits for the other
+# clients' orders in flight: p95 within 2 s (3.3 s and server errors were measured before the
+# customer lock waited).
 RATE_SHARE = 0.8
 P95_LIMIT = 2.0
 

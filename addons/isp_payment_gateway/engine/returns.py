@@ -135,11 +135,12 @@ def _date(text):
     """(date, problems) of an ISO date or date-time; (None, []) when there is none."""
     if not text:
         return None, []
-    try:
-        if DATE.fullmatch(text[:10]):
+    if DATE.fullmatch(text[:10]):
+        try:
             return datetime.date.fromisoformat(text[:10]), []
-    except ValueError:
-        pass
+        except ValueError:
+            # the right shape, but no such day (2026-02-30)
+            return None, [Problem("date", text)]
     return None, [Problem("date", text)]
 
 
