@@ -57,6 +57,12 @@ PAYMENT_METHODS = [
     ("online", "Online payment"),
     ("credit", "Prepaid credit"),
 ]
+EINVOICE_FORMATS = [
+    ("facturx", "ZUGFeRD / Factur-X PDF"),
+    ("xrechnung_ubl", "XRechnung (UBL)"),
+    ("xrechnung_cii", "XRechnung (CII)"),
+    ("pdf", "PDF only"),
+]
 QUOTA_CLASSES = ("trusted", "reseller")
 
 SEARCH_OPERATORS = {
@@ -165,6 +171,23 @@ class ResPartner(models.Model):
     isp_payment_method = fields.Selection(
         PAYMENT_METHODS, string="Payment Method", default="transfer", required=True, tracking=True
     )
+    isp_einvoice_format = fields.Selection(
+        EINVOICE_FORMATS,
+        string="E-Invoice Format",
+        compute="_compute_isp_einvoice_format",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="The electronic invoice (EN 16931) the customer receives with every invoice and credit note: "
+        "a ZUGFeRD / Factur-X PDF (the XML inside the PDF), an XRechnung XML file beside the PDF, "
+        "or the PDF alone. Businesses get ZUGFeRD / Factur-X and consumers the PDF unless chosen otherwise.",
+    )
+    isp_buyer_reference = fields.Char(
+        string="Buyer Reference / Leitweg-ID",
+        tracking=True,
+        help="Buyer reference (BT-10) of the customer's e-invoices; for public-sector customers their "
+        "Leitweg-ID. XRechnung requires it.",
+    )
 
     # Accounting figures (from posted journal items, never stored)
     isp_credit_balance = fields.Monetary(
@@ -205,6 +228,12 @@ class ResPartner(models.Model):
                 partner.isp_customer_kind = "individual"
             elif partner.isp_customer_kind not in ("company", "sole_proprietor"):
                 partner.isp_customer_kind = "company"
+
+    @api.depends("isp_customer_kind")
+    def _compute_isp_einvoice_format(self):
+        for partner in self:
+            if not partner.isp_einvoice_format or partner.isp_einvoice_format in ("facturx", "pdf"):
+                partner.isp_einvoice_format = "pdf" if partner.isp_customer_kind == "individual" else "facturx"
 
     @api.model
     def _read_group_isp_prospect_stage_ids(self, stages, domain):
@@ -439,6 +468,8 @@ class ResPartner(models.Model):
             "isp_invoice_consolidation",
             "isp_invoice_delivery",
             "isp_payment_method",
+            "isp_einvoice_format",
+            "isp_buyer_reference",
         ]
 
     @api.model

@@ -14,3 +14,4 @@ from . import isp_billing_run
 from . import ir_actions_report
 from . import account_payment
 from . import ir_cron
+from . import account_edi_common
