@@ -539,6 +539,9 @@ class ResPartner(models.Model):
                     differs = (old_value or False) != (new_value or False)
                 if differs and detached and fname in new_client and partner[fname] == new_client[fname]:
                     continue
+                if differs and field.compute and new_value == partner._isp_suggested_value(fname):
+                    # a value the field derives by itself (the e-invoice format from the customer kind)
+                    continue
                 if differs:
                     raise AccessError(
                         self.env._(
@@ -546,6 +549,14 @@ class ResPartner(models.Model):
                             field=field._description_string(self.env),
                         )
                     )
+
+    def _isp_suggested_value(self, fname):
+        """The value that the computed field ``fname`` derives by itself from the partner's other
+        values (e.g. the e-invoice format from the customer kind), nobody having chosen one."""
+        field = self._fields[fname]
+        depends = [dep for dep in self.pool.field_depends[field] if "." not in dep]
+        draft = self.new({dep: self[dep] for dep in depends})
+        return field.convert_to_cache(draft[fname], self)
 
     @api.model
     def default_get(self, fields_list):

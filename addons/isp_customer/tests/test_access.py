@@ -33,6 +33,20 @@ class TestAccess(IspCustomerCase):
                 customer.write({fname: value})
             self.assertFieldUnchanged(self.customer, fname, before)
 
+    def test_clerk_creates_customers_with_the_einvoice_format_of_their_kind(self):
+        """Issue 13: the e-invoice format a customer kind implies is no manager's choice; XRechnung is."""
+        business = self._partner(user=self.clerk, name="Clerk Business", is_company=True, isp_lifecycle="customer")
+        consumer = self._partner(user=self.clerk, name="Clerk Consumer", isp_lifecycle="customer")
+        self.assertEqual((business.isp_einvoice_format, consumer.isp_einvoice_format), ("facturx", "pdf"))
+        business.with_user(self.clerk).write({"is_company": False})
+        self.assertEqual(business.isp_einvoice_format, "pdf")
+        with self.assertRaises(AccessError):
+            self._partner(user=self.clerk, name="Sneaky XRechnung", is_company=True, isp_einvoice_format="xrechnung_ubl")
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Sneaky XRechnung")]))
+        with self.assertRaises(AccessError):
+            consumer.with_user(self.clerk).write({"isp_einvoice_format": "xrechnung_cii"})
+        self.assertFieldUnchanged(consumer, "isp_einvoice_format", "pdf")
+
     def test_clerk_cannot_create_customer_with_another_class(self):
         with self.assertRaises(AccessError):
             self._partner(user=self.clerk, name="Sneaky", isp_customer_class="trusted", isp_order_quota=10.0)
