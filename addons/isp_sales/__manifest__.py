@@ -11,6 +11,7 @@
         "security/ir.model.access.csv",
         "security/isp_sales_security.xml",
         "data/isp_sales_data.xml",
+        "data/account_edi_cii_templates.xml",
         "views/isp_service_views.xml",
         "views/product_template_views.xml",
         "views/sale_order_views.xml",

@@ -1,3 +1,5 @@
+from stdnum import iban
+
 from odoo import api, models
 
 #: UNTDID 4461 payment means of the ISP payment methods (BT-81)
@@ -67,12 +69,18 @@ class AccountEdiCommon(models.AbstractModel):
         return {
             "code": PAYMENT_MEANS_CODES.get(method, "58"),
             "remittance": invoice.payment_reference or invoice.name,
-            "payee_iban": bank.sanitized_acc_number if bank.acc_type == "iban" else "",
+            "payee_iban": self._isp_einvoice_iban(bank),
             "payee_bic": bank.bank_bic or "",
             "mandate_reference": "",
             "creditor_identifier": "",
             "debtor_iban": "",
         }
+
+    @api.model
+    def _isp_einvoice_iban(self, bank):
+        """The IBAN of a bank account, or "" (Odoo types accounts as IBAN only with base_iban installed)."""
+        number = bank.sanitized_acc_number or ""
+        return number if bank.acc_type == "iban" or iban.is_valid(number) else ""
 
     @api.model
     def _isp_einvoice_payment_terms(self, invoice):
@@ -87,6 +95,28 @@ class AccountEdiCommon(models.AbstractModel):
             skonto = f"#SKONTO#TAGE={terms.discount_days}#PROZENT={terms.discount_percentage:.2f}#\n"
             text = f"{text}\n{skonto}" if text else skonto
         return text
+
+    @api.model
+    def _isp_einvoice_seller_tax_number(self, invoice):
+        """BT-32: the seller's German tax number (Steuernummer), when the localisation records one."""
+        company = invoice.company_id
+        if "l10n_de_stnr" not in company._fields:
+            return ""
+        return company.l10n_de_stnr or ""
+
+    @api.model
+    def _isp_einvoice_paid_amount(self, invoice):
+        """BT-113: what the customer paid before the invoice was issued: the prepaid credit the run applied.
+
+        Later payments (a direct debit, a bank transfer) are no part of the document: the amount due
+        (BT-115) is the total less this amount.
+        """
+        return invoice.isp_credit_applied if invoice.move_type == "out_invoice" else 0.0
+
+    @api.model
+    def _isp_einvoice_preceding_invoice(self, invoice):
+        """BT-25/BT-26: the invoice a credit note reverses or a corrected invoice replaces, or an empty record."""
+        return invoice.reversed_entry_id or invoice.isp_regenerated_from_id
 
     @api.model
     def _get_tax_unece_codes(self, customer, supplier, tax):

@@ -1,9 +1,13 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .account_edi_common import EDI_FORMATS
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    invoice_edi_format = fields.Selection(selection_add=[("isp_xrechnung_cii", "XRechnung (CII)")])
     isp_service_ids = fields.One2many("isp.service", "partner_id", string="Services")
     isp_service_count = fields.Integer(compute="_compute_isp_service_count", string="Services Count")
     isp_reseller_uninvoiced = fields.Monetary(
@@ -118,6 +122,46 @@ class ResPartner(models.Model):
             subtype_xmlid="mail.mt_note",
         )
         return invoices
+
+    # ------------------------------------------------------------------
+    # E-invoices: Odoo's format follows the billing profile's
+    # ------------------------------------------------------------------
+
+    @api.depends_context("company")
+    @api.depends("country_code", "isp_einvoice_format", "commercial_partner_id.isp_einvoice_format")
+    def _compute_invoice_edi_format(self):
+        """Odoo's e-invoice format (used by the sending path) is the billing profile's (EDI_FORMATS)."""
+        super()._compute_invoice_edi_format()
+        for partner in self:
+            isp_format = partner.commercial_partner_id.isp_einvoice_format
+            if isp_format:
+                partner.invoice_edi_format = EDI_FORMATS[isp_format]
+
+    def _inverse_invoice_edi_format(self):
+        """A format chosen in Odoo's field is the billing profile's format (the manager's choice)."""
+        by_odoo_format = {odoo_format or False: isp_format for isp_format, odoo_format in EDI_FORMATS.items()}
+        for partner in self:
+            isp_format = by_odoo_format.get(partner.invoice_edi_format or False)
+            if not isp_format:
+                raise UserError(
+                    self.env._(
+                        "The e-invoice format %(format)s is not offered; choose the format in the billing profile.",
+                        format=partner.invoice_edi_format,
+                    )
+                )
+            if partner.commercial_partner_id.isp_einvoice_format != isp_format:
+                partner.commercial_partner_id.isp_einvoice_format = isp_format
+
+    @api.model
+    def _get_ubl_cii_formats_info(self):
+        formats = super()._get_ubl_cii_formats_info()
+        formats["isp_xrechnung_cii"] = {"countries": ["DE"], "on_peppol": False, "sequence": 300}
+        return formats
+
+    def _get_edi_builder(self, invoice_edi_format):
+        if invoice_edi_format == "isp_xrechnung_cii":
+            return self.env["account.edi.xml.cii_isp_xrechnung"]
+        return super()._get_edi_builder(invoice_edi_format)
 
     def action_isp_view_services(self):
         self.ensure_one()

@@ -14,6 +14,8 @@ from lxml import etree
 
 from odoo import Command
 
+from odoo.addons.isp_sales.engine import einvoice_rules
+
 from .common import IspSalesCase
 
 #: namespaces of CII (D16B, as Factur-X and XRechnung use it) and UBL 2.1
@@ -29,6 +31,10 @@ NAMESPACES = {
 }
 
 LEITWEG_ID = "04011000-12345-03"
+#: the CII builders: ZUGFeRD / Factur-X (EN 16931) and XRechnung CII
+CII_FACTURX = "account.edi.xml.cii"
+CII_XRECHNUNG = "account.edi.xml.cii_isp_xrechnung"
+CII_SETTLEMENT = "//ram:ApplicableHeaderTradeSettlement"
 
 
 def _ascii(text):
@@ -274,6 +280,28 @@ class EInvoiceMixin:
         self.assertTrue(invoices, f"the run invoices {customer.name}")
         self.assertEqual(set(invoices.mapped("state")), {"posted"})
         return invoices.sorted("id")
+
+    def _assert_einvoice_valid(self, xml, syntax, xrechnung=False):
+        """No fatal finding of the EN 16931 rules (and KoSIT's XRechnung rules); returns all findings."""
+        findings = einvoice_rules.validate(xml, syntax, xrechnung=xrechnung)
+        fatal = einvoice_rules.fatal(findings)
+        self.assertFalse(fatal, einvoice_rules.format_findings(fatal))
+        return findings
+
+    def _cii(self, invoice, builder=CII_FACTURX):
+        """The CII file of ``invoice`` as the sending path builds it, checked: no builder error, no fatal finding."""
+        xml, errors = self.env[builder]._export_invoice(invoice)
+        self.assertFalse(errors, "the builder's own checks pass")
+        self._assert_einvoice_valid(xml, "cii", xrechnung=builder == CII_XRECHNUNG)
+        return xml
+
+    def _cii_tax_breakdown(self, xml):
+        """(category, rate or None, basis, tax, exemption reason code) per VAT breakdown (BG-23) of a CII file."""
+        tags = ("CategoryCode", "RateApplicablePercent", "BasisAmount", "CalculatedAmount", "ExemptionReasonCode")
+        return [
+            tuple(read(node, f"ram:{tag}") for tag in tags)
+            for node in _tree(xml).xpath(f"{CII_SETTLEMENT}/ram:ApplicableTradeTax", namespaces=NAMESPACES)
+        ]
 
 
 class IspEInvoiceCase(EInvoiceMixin, IspSalesCase):
