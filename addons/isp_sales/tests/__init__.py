@@ -12,3 +12,4 @@ from . import test_multi_company
 from . import test_scheduled_runs
 from . import test_provision_rights
 from . import test_einvoice_cii
+from . import test_einvoice_rules
