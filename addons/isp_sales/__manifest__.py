@@ -6,6 +6,7 @@
     "author": "ISP Billing",
     "website": "https://github.com/isp-billing/isp-billing",
     "license": "LGPL-3",
+    "external_dependencies": {"python": ["saxonche"]},
     "depends": ["isp_customer", "sale_management", "account_payment", "account_edi_ubl_cii", "l10n_din5008"],
     "data": [
         "security/ir.model.access.csv",
