@@ -17,6 +17,7 @@ import os
 import re
 import resource
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -158,7 +159,7 @@ def _findings(report):
 _HELPER = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
 _START_TIMEOUT = 60  # seconds: Python and Saxon start (about 0.2 s)
 _REQUEST_TIMEOUT = 120  # seconds: a compile on first use and a large document
-_ADDRESS_SPACE = 34 * 1024**3  # what Saxon's isolate needs, with room
+_ADDRESS_SPACE = 34 << 30  # what Saxon's isolate needs, with room
 
 
 class _WorkerError(Exception):
@@ -240,7 +241,10 @@ class _Worker:
     def _receive(self, timeout):
         deadline = time.monotonic() + timeout
         (size,) = struct.unpack(">I", self._read(4, deadline))
-        return json.loads(self._read(size, deadline))
+        try:
+            return json.loads(self._read(size, deadline))
+        except ValueError as error:
+            raise _WorkerError(f"helper process {self._process.pid} answered no JSON ({error})") from error
 
     def _read(self, size, deadline):
         stream, data = self._process.stdout, b""
@@ -275,12 +279,14 @@ def _serve():
         out.write(struct.pack(">I", len(payload)) + payload)
         out.flush()
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > soft):
-        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-        soft = hard
+    # Ctrl-C in a terminal reaches the whole process group: the helper ends with its Odoo process
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Odoo's per-request CPU limit (limit_time_cpu, RLIMIT_CPU of a prefork worker) is inherited
+    # as a lifetime limit here: the parent's timeout bounds each request instead
+    _lift_soft_limit(resource.RLIMIT_CPU)
+    soft = _lift_soft_limit(resource.RLIMIT_AS)
     if soft != resource.RLIM_INFINITY and soft < _ADDRESS_SPACE:
-        send({"error": f"Saxon needs {_ADDRESS_SPACE // 1024**3} GB of address space, the hard limit is {soft}"})
+        send({"error": f"Saxon needs {_ADDRESS_SPACE >> 30} GB of address space, the hard limit is {soft >> 20} MB"})
         return
     try:
         from saxonche import PySaxonApiError, PySaxonProcessor  # noqa: PLC0415 - only the helper loads Saxon
@@ -309,6 +315,14 @@ def _serve():
             send({"error": f"{type(error).__name__}: {error}"})
             continue
         send({"findings": [list(finding) for finding in findings]})
+
+
+def _lift_soft_limit(limit):
+    """Raise the soft limit to the hard one (allowed to any process); return the new soft limit."""
+    soft, hard = resource.getrlimit(limit)
+    if soft != hard:
+        resource.setrlimit(limit, (hard, hard))
+    return hard
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
