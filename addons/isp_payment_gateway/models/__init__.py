@@ -1,4 +1,5 @@
 from . import (
+    account_edi_common,
     account_move,
     account_payment,
     isp_debit_batch,

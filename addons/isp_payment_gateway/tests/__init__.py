@@ -4,6 +4,7 @@ from . import (
     test_debit_plan,
     test_dtaus,
     test_dunning_hold,
+    test_einvoice_direct_debit,
     test_install,
     test_mandate,
     test_pain008,
