@@ -3,6 +3,7 @@ from . import (
     test_dunning_actions,
     test_dunning_letters,
     test_dunning_run,
+    test_einvoice_dunning_fee,
     test_install,
     test_interest_engine,
 )

@@ -68,6 +68,12 @@ class AccountEdiXmlCii(models.AbstractModel):
         orders = invoice.invoice_line_ids.sale_line_ids.order_id
         return ", ".join(sorted({ref for ref in orders.mapped("client_order_ref") if ref}))
 
+    def _export_invoice_constraints(self, invoice, vals):
+        constraints = super()._export_invoice_constraints(invoice, vals)
+        # lines without tax are stated in a VAT category of their own (_isp_add_untaxed_lines)
+        constraints.pop("tax_on_line", None)
+        return constraints
+
     def _isp_add_untaxed_lines(self, invoice, vals):
         """Lines without any tax (dunning fees, interest) in a VAT category of their own.
 

@@ -155,7 +155,7 @@ class TestEInvoiceCii(IspEInvoiceCase):
         """Issue 13: a Swiss business is not subject to German VAT: category O without rate and without VAT IDs."""
         invoice = self._einvoice_run(self.export_business, [(self.hosting_19, "berg.example", 50.0)])
         xml = self._cii(invoice)
-        self.assertEqual(self._cii_tax_breakdown(xml), [("O", None, "50.00", "0.00", "VATEX-EU-O")])
+        self.assertEqual(self._cii_tax_breakdown(xml), [("O", "0.0", "50.00", "0.00", "VATEX-EU-O")])
         self.assertIsNone(read(xml, "//ram:IncludedSupplyChainTradeLineItem//ram:RateApplicablePercent"))
         self.assertIsNone(
             read(xml, "//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']"), "BR-O-02"
