@@ -182,6 +182,17 @@ class TestEInvoiceCii(IspEInvoiceCase):
         self.assertEqual(read(xml, f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode"), "58")
         self.assertEqual(read(xml, f"{SUMMATION}/ram:DuePayableAmount"), "23.80")
 
+    def test_online_payment_customer_gets_code_1(self):
+        """Issue 13: a customer who pays online (card, PayPal, ... chosen in the portal) gets payment means 1."""
+        self.public_sector_cii.isp_payment_method = "online"
+        invoice = self._einvoice_run(self.public_sector_cii, [(self.hosting_19, "www.landesamt.example", 20.0)])
+        for builder in (FACTURX, XRECHNUNG_CII):
+            with self.subTest(builder=builder):
+                xml = self._cii(invoice, builder)
+                means = f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans"
+                self.assertEqual(read(xml, f"{means}/ram:TypeCode"), "1")
+                self.assertEqual(read(xml, f"{SETTLEMENT}/ram:PaymentReference"), invoice.payment_reference)
+
     def test_xrechnung_cii_without_leitweg_id_breaks_br_de_15(self):
         """Issue 13: without a buyer reference the XRechnung file breaks BR-DE-15 (the sending path refuses it)."""
         self.public_sector_cii.isp_buyer_reference = False
