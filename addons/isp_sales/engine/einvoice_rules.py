@@ -11,6 +11,7 @@ The rules are third-party XSLT in ``isp_sales/rules/`` (versions and licences in
 README), run with Saxon-HE (``saxonche``) in a helper process: see ``_Worker``.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -200,14 +201,16 @@ class _Worker:
             return self._process.pid if alive else None
 
     def _start(self):
-        if self._process and self._owner == os.getpid() and self._process.poll() is None:
-            return
         if self._process and self._owner != os.getpid():
             # inherited through a fork: the parent's helper is the parent's; close our copies only
             self._process.stdin.close()
             self._process.stdout.close()
             self._process = None
-        self._stop()
+        if self._process:
+            if self._process.poll() is None:
+                return
+            _logger.warning("e-invoice rules: %s; starting a new helper process", self._ended())
+            self._stop()
         self._process = subprocess.Popen(
             [sys.executable, "-c", _HELPER, str(Path(__file__).resolve()), "--serve"],
             stdin=subprocess.PIPE,
@@ -226,7 +229,8 @@ class _Worker:
         if process is None:
             return
         for stream in (process.stdin, process.stdout):
-            stream.close()
+            with contextlib.suppress(OSError):  # closing flushes what a dead helper did not read
+                stream.close()
         if process.poll() is None:
             process.kill()
         process.wait()
