@@ -13,6 +13,7 @@
         "security/isp_sales_security.xml",
         "data/isp_sales_data.xml",
         "data/account_edi_cii_templates.xml",
+        "data/account_edi_ubl_templates.xml",
         "views/isp_service_views.xml",
         "views/product_template_views.xml",
         "views/sale_order_views.xml",

@@ -119,6 +119,31 @@ class AccountEdiCommon(models.AbstractModel):
         return invoice.reversed_entry_id or invoice.isp_regenerated_from_id
 
     @api.model
+    def _isp_einvoice_order_reference(self, invoice):
+        """BT-13: the customer's own order reference of the sale orders invoiced, if any."""
+        orders = invoice.invoice_line_ids.sale_line_ids.order_id
+        return ", ".join(sorted({ref for ref in orders.mapped("client_order_ref") if ref}))
+
+    @api.model
+    def _isp_einvoice_untaxed_codes(self, invoice, other_categories):
+        """VAT category of the lines without any tax (dunning fees, interest), given the categories of the others.
+
+        They are not subject to VAT: category O when the whole invoice is (BR-O-11 allows no
+        other category beside O), otherwise exempt (E) with the reason stated (BR-E-10).
+        """
+        if not other_categories or set(other_categories) == {"O"}:
+            return {
+                "tax_category_code": "O",
+                "tax_exemption_reason_code": "VATEX-EU-O",
+                "tax_exemption_reason": self.env._("Not subject to VAT"),
+            }
+        return {
+            "tax_category_code": "E",
+            "tax_exemption_reason_code": None,
+            "tax_exemption_reason": self.env._("Not subject to VAT"),
+        }
+
+    @api.model
     def _get_tax_unece_codes(self, customer, supplier, tax):
         """VAT categories of a provider's services (EXTENDS account_edi_ubl_cii).
 
