@@ -5,6 +5,7 @@ from . import (
     test_dtaus,
     test_dunning_hold,
     test_einvoice_direct_debit,
+    test_einvoice_direct_debit_ubl,
     test_install,
     test_mandate,
     test_pain008,
