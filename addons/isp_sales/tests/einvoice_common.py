@@ -8,6 +8,8 @@ are created here.
 
 import unicodedata
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 from freezegun import freeze_time
 from lxml import etree
@@ -35,6 +37,14 @@ LEITWEG_ID = "04011000-12345-03"
 CII_FACTURX = "account.edi.xml.cii"
 CII_XRECHNUNG = "account.edi.xml.cii_isp_xrechnung"
 CII_SETTLEMENT = "//ram:ApplicableHeaderTradeSettlement"
+
+
+@cache
+def cii_schema():
+    """The CII D16B XML schema (test data, tests/data/cii_d16b): element order and types of CII files."""
+    return etree.XMLSchema(
+        etree.parse(str(Path(__file__).parent / "data" / "cii_d16b" / "CrossIndustryInvoice_100pD16B.xsd"))
+    )
 
 
 def _ascii(text):
@@ -289,9 +299,12 @@ class EInvoiceMixin:
         return findings
 
     def _cii(self, invoice, builder=CII_FACTURX):
-        """The CII file of ``invoice`` as the sending path builds it, checked: no builder error, no fatal finding."""
+        """The CII file of ``invoice`` as the sending path builds it, checked: no builder error, valid against the
+        CII D16B schema (element order), no fatal finding of the rules."""
         xml, errors = self.env[builder]._export_invoice(invoice)
         self.assertFalse(errors, "the builder's own checks pass")
+        schema = cii_schema()
+        self.assertTrue(schema.validate(_tree(xml)), f"CII D16B schema: {schema.error_log}")
         self._assert_einvoice_valid(xml, "cii", xrechnung=builder == CII_XRECHNUNG)
         return xml
 
