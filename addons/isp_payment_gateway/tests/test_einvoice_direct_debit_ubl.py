@@ -2,6 +2,7 @@ from odoo.tests import tagged
 
 from odoo.addons.isp_sales.engine import einvoice_rules
 from odoo.addons.isp_sales.tests.einvoice_common import LEITWEG_ID, EInvoiceMixin, read, read_all
+from odoo.addons.isp_sales.tests.test_einvoice_ubl import xrechnung_ubl
 
 from .common import IspPaymentCase
 
@@ -22,9 +23,8 @@ class TestEInvoiceDirectDebitUbl(EInvoiceMixin, IspPaymentCase):
         cls.b2b_de.write({"isp_einvoice_format": "xrechnung_ubl", "isp_buyer_reference": LEITWEG_ID})
 
     def _xrechnung(self, invoice):
-        """The XRechnung UBL file of ``invoice`` as the ISP clerk who sends it makes it."""
-        env = self.env(user=self.clerk)
-        xml, _warnings = env["account.edi.xml.ubl_de"]._export_invoice(invoice.with_env(env))
+        """The XRechnung UBL file of ``invoice`` as the ISP clerk who sends it makes it, without fatal finding."""
+        xml = xrechnung_ubl(self, invoice, self.clerk)
         fatal = einvoice_rules.fatal(einvoice_rules.validate(xml, "ubl", xrechnung=True))
         self.assertEqual(einvoice_rules.format_findings(fatal), "")
         return xml

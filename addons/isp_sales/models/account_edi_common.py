@@ -125,6 +125,11 @@ class AccountEdiCommon(models.AbstractModel):
         return ", ".join(sorted({ref for ref in orders.mapped("client_order_ref") if ref}))
 
     @api.model
+    def _isp_einvoice_item_name(self, line):
+        """BT-153: the first line of the label, which names the article and the service (domain, line id)."""
+        return (line.name or "").split("\n")[0].strip() or line.product_id.name or ""
+
+    @api.model
     def _isp_einvoice_untaxed_codes(self, invoice, other_categories):
         """VAT category of the lines without any tax (dunning fees, interest), given the categories of the others.
 

@@ -171,8 +171,12 @@ class AccountEdiXmlUblDe(models.AbstractModel):
         )
 
     def _get_invoice_line_item_vals(self, line, taxes_vals):
-        # EXTENDS account.edi.xml.ubl_bis3: a line not subject to VAT has no rate (BR-O-05)
+        # EXTENDS account.edi.xml.ubl_bis3: the service in the item name (BT-153), the rest of the
+        # label as description (BT-154); a line not subject to VAT has no rate (BR-O-05)
         vals = super()._get_invoice_line_item_vals(line, taxes_vals)
+        vals["name"] = self._isp_einvoice_item_name(line)
+        if vals["description"] == vals["name"]:
+            vals["description"] = None
         for category in vals["classified_tax_category_vals"]:
             if category["id"] == "O":
                 category["percent"] = None

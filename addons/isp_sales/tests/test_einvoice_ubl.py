@@ -1,3 +1,6 @@
+from functools import cache
+from pathlib import Path
+
 from freezegun import freeze_time
 from lxml import etree
 
@@ -24,10 +27,9 @@ class TestEInvoiceUbl(IspEInvoiceCase):
         cls.export_business.write({"isp_einvoice_format": "xrechnung_ubl", "isp_buyer_reference": "CH-REF-3"})
 
     def _xrechnung(self, invoice):
-        """The XRechnung UBL file of ``invoice`` as the ISP clerk who sends it makes it."""
-        env = self.env(user=self.clerk)
-        xml, _warnings = env["account.edi.xml.ubl_de"]._export_invoice(invoice.with_env(env))
-        return xml
+        """The XRechnung UBL file of ``invoice`` as the ISP clerk who sends it makes it, checked: no builder
+        error (the sending path stops on them) and valid against the UBL 2.1 schema (element order)."""
+        return xrechnung_ubl(self, invoice, self.clerk)
 
     def assertNoFatalFindings(self, xml):
         findings = einvoice_rules.validate(xml, "ubl", xrechnung=True)
@@ -70,9 +72,11 @@ class TestEInvoiceUbl(IspEInvoiceCase):
         self.assertEqual(read(xml, "/ubl:Invoice/cac:InvoicePeriod/cbc:EndDate"), "2027-01-31")
         self.assertEqual(read_all(xml, "//cac:InvoiceLine/cac:InvoicePeriod/cbc:StartDate"), ["2027-01-01"] * 2)
         self.assertEqual(read_all(xml, "//cac:InvoiceLine/cac:InvoicePeriod/cbc:EndDate"), ["2027-01-31"] * 2)
-        descriptions = " | ".join(read_all(xml, "//cac:InvoiceLine/cac:Item/cbc:Description"))
-        self.assertIn("www.musterhausen.example", descriptions)
-        self.assertIn("bibliothek-42", descriptions)
+        # BT-153: the item name names the service
+        names = read_all(xml, "//cac:InvoiceLine/cac:Item/cbc:Name")
+        self.assertEqual(names, [line.name.split("\n")[0] for line in invoice.invoice_line_ids])
+        self.assertIn("www.musterhausen.example", names[0])
+        self.assertIn("bibliothek-42", names[1])
         # German VAT 19 % and 7 % side by side
         self.assertEqual(read_all(xml, "/ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID"), ["S", "S"])
         rates = read_all(xml, "/ubl:Invoice/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Percent")
@@ -226,6 +230,25 @@ class TestEInvoiceUbl(IspEInvoiceCase):
         fatal = einvoice_rules.fatal(einvoice_rules.validate(xml, "ubl", xrechnung=True))
         self.assertEqual([finding.rule_id for finding in fatal], ["BR-DE-15"])
         self.assertIn("[BR-DE-15]", einvoice_rules.format_findings(fatal))
+
+
+@cache
+def ubl_schema(document):
+    """The UBL 2.1 XML schema of ``document`` ("Invoice" or "CreditNote"), test data in tests/data/ubl_21."""
+    path = Path(__file__).parent / "data" / "ubl_21" / "maindoc" / f"UBL-{document}-2.1.xsd"
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+def xrechnung_ubl(case, invoice, user):
+    """The XRechnung UBL file of ``invoice`` built as ``user``, checked by ``case``: no builder error and
+    valid against the UBL 2.1 schema (the rules do not check the element order)."""
+    env = case.env(user=user)
+    xml, errors = env["account.edi.xml.ubl_de"]._export_invoice(invoice.with_env(env))
+    case.assertFalse(errors, "the builder's own checks pass")
+    tree = etree.fromstring(xml)
+    schema = ubl_schema(etree.QName(tree).localname)
+    case.assertTrue(schema.validate(tree), f"UBL 2.1 schema: {schema.error_log}")
+    return xml
 
 
 def _raw(xml, xpath):
