@@ -2,8 +2,15 @@ from odoo import models
 
 #: constraints of Odoo's builder that the official rules check with their own id, or that no longer
 #: apply: lines without tax get a VAT category here; a missing buyer reference is reported by the
-#: rules as BR-DE-15, so that the delivery-failed list names the rule
-RULE_CHECKED_CONSTRAINTS = ("tax_on_line", "cen_en16931_tax_line", "peppol_en16931_ubl_buyer_ref_po_ref")
+#: rules as BR-DE-15, so that the delivery-failed list names the rule; the delivery data of an
+#: intra-community supply of goods (BR-IC-11/12) concern category K, which services never have
+RULE_CHECKED_CONSTRAINTS = (
+    "tax_on_line",
+    "cen_en16931_tax_line",
+    "peppol_en16931_ubl_buyer_ref_po_ref",
+    "cen_en16931_delivery_country_code",
+    "cen_en16931_delivery_date_invoicing_period",
+)
 
 
 class AccountEdiXmlUblDe(models.AbstractModel):
@@ -39,6 +46,10 @@ class AccountEdiXmlUblDe(models.AbstractModel):
                 "payment_means_vals_list": [self._isp_prepare_ubl_payment_means_vals(invoice, means)],
             }
         )
+        if document["invoice_period_vals_list"]:
+            # the service periods say when the services were supplied (BG-14 instead of BT-72), and
+            # services have no deliver-to address (BG-15)
+            document["delivery_vals_list"] = [{}]
         billing_reference = self._isp_prepare_ubl_billing_reference_vals(invoice)
         if billing_reference:
             document["billing_reference_vals"] = billing_reference

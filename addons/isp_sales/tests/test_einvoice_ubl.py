@@ -70,6 +70,7 @@ class TestEInvoiceUbl(IspEInvoiceCase):
         # BG-14 and BG-26: January 2027, on the invoice and on each line with its service identifier
         self.assertEqual(read(xml, "/ubl:Invoice/cac:InvoicePeriod/cbc:StartDate"), "2027-01-01")
         self.assertEqual(read(xml, "/ubl:Invoice/cac:InvoicePeriod/cbc:EndDate"), "2027-01-31")
+        self.assertFalse(read_all(xml, "/ubl:Invoice/cac:Delivery"), "no delivery date or address for services")
         self.assertEqual(read_all(xml, "//cac:InvoiceLine/cac:InvoicePeriod/cbc:StartDate"), ["2027-01-01"] * 2)
         self.assertEqual(read_all(xml, "//cac:InvoiceLine/cac:InvoicePeriod/cbc:EndDate"), ["2027-01-31"] * 2)
         # BT-153: the item name names the service
@@ -105,6 +106,17 @@ class TestEInvoiceUbl(IspEInvoiceCase):
         self.assertEqual(read(xml, "//cac:TaxSubtotal/cbc:TaxAmount"), "9.50")
         self.assertEqual(read(xml, "//cac:LegalMonetaryTotal/cbc:PayableAmount"), "59.50")
 
+    def test_online_payment_customer_gets_code_1(self):
+        """Issue 13: a customer who pays online (card, PayPal, ... in the portal) gets payment means 1, no mandate."""
+        self.public_sector.isp_payment_method = "online"
+        invoice = self._run_invoice(self.public_sector, [(self.hosting_19, "www.musterhausen.example", 20.0)])
+        xml = self._xrechnung(invoice)
+
+        self.assertNoFatalFindings(xml)
+        self.assertEqual(read_all(xml, "//cac:PaymentMeans/cbc:PaymentMeansCode"), ["1"])
+        self.assertEqual(read(xml, "//cac:PaymentMeans/cbc:PaymentID"), invoice.payment_reference)
+        self.assertFalse(read_all(xml, "//cac:PaymentMandate"))
+
     def test_eu_business_reverse_charge_ae(self):
         """Issue 13: an EU business is invoiced 0 % reverse charge: category AE with VATEX-EU-AE and both VAT IDs."""
         invoice = self._run_invoice(self.eu_business, [(self.hosting_19, "alpen-media.example", 80.0)])
@@ -120,6 +132,9 @@ class TestEInvoiceUbl(IspEInvoiceCase):
         self.assertEqual(read_all(xml, "//cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory/cbc:ID"), ["AE"])
         self.assertEqual(read(xml, "/ubl:Invoice/cac:TaxTotal/cbc:TaxAmount"), "0.00")
         self.assertEqual(read(xml, "//cac:LegalMonetaryTotal/cbc:PayableAmount"), "80.00")
+        # services: the invoice period, no delivery of goods to another member state
+        self.assertEqual(read(xml, "/ubl:Invoice/cac:InvoicePeriod/cbc:StartDate"), "2027-01-01")
+        self.assertFalse(read_all(xml, "/ubl:Invoice/cac:Delivery"))
 
     def test_non_eu_business_not_subject_o_without_vat_ids(self):
         """Issue 13: a business outside the EU is not subject to VAT: category O, no line rate, no VAT IDs (BR-O-02)."""
