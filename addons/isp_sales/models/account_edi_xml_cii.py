@@ -62,12 +62,6 @@ class AccountEdiXmlCii(models.AbstractModel):
             line_vals["isp_item_name"] = (line.name or "").split("\n")[0].strip() or line.product_id.name
         return vals
 
-    @api.model
-    def _isp_einvoice_order_reference(self, invoice):
-        """BT-13: the customer's own order reference of the sale orders invoiced, if any."""
-        orders = invoice.invoice_line_ids.sale_line_ids.order_id
-        return ", ".join(sorted({ref for ref in orders.mapped("client_order_ref") if ref}))
-
     def _export_invoice_constraints(self, invoice, vals):
         constraints = super()._export_invoice_constraints(invoice, vals)
         # lines without tax are stated in a VAT category of their own (_isp_add_untaxed_lines)
@@ -77,9 +71,8 @@ class AccountEdiXmlCii(models.AbstractModel):
     def _isp_add_untaxed_lines(self, invoice, vals):
         """Lines without any tax (dunning fees, interest) in a VAT category of their own.
 
-        Odoo leaves them out of the VAT breakdown and of the tax basis. They are not subject to
-        VAT: category O when the whole invoice is (BR-O-11 allows no other category beside O),
-        otherwise exempt (E) with the reason stated (BR-E-10).
+        Odoo leaves them out of the VAT breakdown and of the tax basis; their category (O, or E
+        beside taxed lines) is ``_isp_einvoice_untaxed_codes``.
         """
         tax_details = vals["tax_details"]
         per_line = tax_details["tax_details_per_record"]
@@ -91,7 +84,7 @@ class AccountEdiXmlCii(models.AbstractModel):
         if not untaxed:
             return
         others = {detail["tax_category_code"] for detail in tax_details["tax_details"].values()}
-        key = frozendict({**self._isp_untaxed_codes(invoice, others), "amount": 0.0, "amount_type": "percent"})
+        key = frozendict({**self._isp_einvoice_untaxed_codes(invoice, others), "amount": 0.0, "amount_type": "percent"})
         group = tax_details["tax_details"].setdefault(
             key,
             {
@@ -119,18 +112,3 @@ class AccountEdiXmlCii(models.AbstractModel):
             vals["tax_basis_total_amount"] += line.price_subtotal
             tax_details["base_amount_currency"] += line.price_subtotal
             tax_details["base_amount"] += base_amount
-
-    @api.model
-    def _isp_untaxed_codes(self, invoice, other_categories):
-        """VAT category of the lines without tax, given the categories of the other lines."""
-        if not other_categories or other_categories == {"O"}:
-            return {
-                "tax_category_code": "O",
-                "tax_exemption_reason_code": "VATEX-EU-O",
-                "tax_exemption_reason": self.env._("Not subject to VAT"),
-            }
-        return {
-            "tax_category_code": "E",
-            "tax_exemption_reason_code": None,
-            "tax_exemption_reason": self.env._("Not subject to VAT"),
-        }
