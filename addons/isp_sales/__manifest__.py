@@ -20,6 +20,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/isp_service_portal_templates.xml",
+        "views/isp_invoice_portal_templates.xml",
         "views/isp_billing_run_views.xml",
         "report/isp_invoice_report.xml",
         "wizards/isp_service_terminate_views.xml",

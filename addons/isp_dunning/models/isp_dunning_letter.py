@@ -142,7 +142,7 @@ class IspDunningLetter(models.Model):
                 with self.env.cr.savepoint():
                     attachments = letter._isp_render_pdf() if level.send_letter else self.env["ir.attachment"]
                     if letter.charge_move_id:
-                        attachments |= letter.charge_move_id._isp_pdf_attachment()
+                        attachments |= letter.charge_move_id._isp_documents()
                     template = level.mail_template_id or self.env.ref("isp_dunning.mail_template_dunning_letter")
                     template.send_mail(
                         letter.id, email_values={"attachment_ids": [Command.link(a.id) for a in attachments]}

@@ -42,6 +42,8 @@ class TestDunningLetters(IspDunningCase):
         self.assertEqual(letter._isp_render_pdf(), attachment, "rendered once: what was sent stays what is shown")
 
     def test_letters_are_emailed_by_the_queue(self):
+        # the test company and charges cannot make a valid e-invoice (isp_sales' test_einvoice_delivery)
+        self.business.isp_einvoice_format = "pdf"
         _first, _second, letter = self._second_dunning(self.business)
         self.assertEqual(letter.email_state, "queued")
         self.assertFalse(letter.print_state)

@@ -1,7 +1,8 @@
 from odoo import http
 from odoo.exceptions import AccessError, MissingError
-from odoo.http import request
+from odoo.http import content_disposition, request
 
+from odoo.addons.account.controllers.portal import PortalAccount
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
@@ -74,3 +75,50 @@ class IspServicePortal(CustomerPortal):
             **kw,
         )
         return request.render("isp_sales.portal_my_isp_service", values)
+
+
+class IspInvoicePortal(PortalAccount):
+    """My invoices: the PDF as it was issued, and the XRechnung e-invoice to download."""
+
+    def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
+        values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
+        if invoice._isp_offers_xml_einvoice():
+            values["isp_einvoice_url"] = invoice.get_portal_url(suffix="/einvoice")
+        return values
+
+    @http.route(["/my/invoices/<int:invoice_id>"], type="http", auth="public", website=True)
+    def portal_my_invoice_detail(self, invoice_id, access_token=None, report_type=None, download=False, **kw):
+        """The PDF of a posted invoice is its document, made with its e-invoice when first asked for
+        (customers without e-mail delivery see it here first)."""
+        if report_type == "pdf":
+            try:
+                invoice_sudo = self._document_check_access("account.move", invoice_id, access_token)
+            except (AccessError, MissingError):
+                return request.redirect("/my")
+            invoice_sudo._isp_make_documents()
+        return super().portal_my_invoice_detail(
+            invoice_id, access_token=access_token, report_type=report_type, download=download, **kw
+        )
+
+    @http.route(["/my/invoices/<int:invoice_id>/einvoice"], type="http", auth="public", website=True)
+    def portal_my_invoice_einvoice(self, invoice_id, access_token=None, **kw):
+        """The XRechnung XML file of an invoice, for its customer (or whoever holds the invoice's access token)."""
+        try:
+            invoice_sudo = self._document_check_access("account.move", invoice_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if not invoice_sudo._isp_offers_xml_einvoice() or invoice_sudo._isp_make_documents():
+            return request.redirect(invoice_sudo.get_portal_url())
+        xml = invoice_sudo.ubl_cii_xml_id
+        if not xml:
+            return request.redirect(invoice_sudo.get_portal_url())
+        content = xml.raw
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", "application/xml"),
+                ("Content-Length", len(content)),
+                ("Content-Disposition", content_disposition(xml.name)),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )

@@ -15,6 +15,7 @@ from . import ir_actions_report
 from . import account_payment
 from . import ir_cron
 from . import account_edi_common
+from . import account_move_send
 from . import account_edi_xml_ubl_xrechnung
 from . import account_edi_xml_cii
 from . import account_edi_xml_cii_isp_xrechnung

@@ -14,6 +14,8 @@ PRINT_STATES = [("to_print", "To Print"), ("printed", "Printed")]
 MAX_ATTEMPTS = 3
 #: invoices sent per batch (one PDF rendering and one commit per batch)
 SEND_BATCH = 50
+#: e-invoice formats of the billing profile whose XML goes beside the PDF, not inside it
+XML_EINVOICE_FORMATS = ("xrechnung_ubl", "xrechnung_cii")
 #: creation context of invoices the system makes in bulk: no "created" message, no tracking values
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True, "mail_notrack": True}
 
@@ -339,19 +341,54 @@ class AccountMove(models.Model):
                 move.write(values)
         self.env.ref("isp_sales.ir_cron_isp_deliver_invoices")._trigger()
 
-    def _isp_pdf_attachment(self):
-        """The invoice PDF as an attachment (rendered when it was not sent yet)."""
-        self.ensure_one()
-        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf("account.account_invoices", self.ids)
-        return self.env["ir.attachment"].create(
-            {
-                "name": f"{self._get_invoice_report_filename()}",
-                "raw": content,
-                "mimetype": "application/pdf",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
+    def _need_ubl_cii_xml(self, ubl_cii_format):
+        """No new e-invoice for an invoice that has its documents (EXTENDS account_edi_ubl_cii).
+
+        The PDF and e-invoice of a posted invoice are made once, when it is first sent or
+        printed (GoBD): a ZUGFeRD / Factur-X XML lives inside the PDF, so without this a second
+        sending would build and check an XML that is never used.
+        """
+        if self.invoice_pdf_report_id and self.env["account.move.send"]._isp_einvoice_profile(self):
+            return False
+        return super()._need_ubl_cii_xml(ubl_cii_format)
+
+    def _isp_make_documents(self):
+        """Make the PDF and e-invoice of these posted invoices where they have none yet, as sending does.
+
+        They are made once and kept: invoices that have their documents are left alone.
+
+        :return: {invoice: error text} of the invoices whose e-invoice breaks its rules (they got nothing)
+        """
+        moves = self.filtered(
+            lambda move: move.state == "posted" and move.is_sale_document() and not move.invoice_pdf_report_id
         )
+        if not moves:
+            return {}
+        refused = self.env["account.move.send"]._isp_generate_documents(moves)
+        return {move: refused[move] for move in self if move in refused}
+
+    def _isp_offers_xml_einvoice(self):
+        """Whether the customer receives an XML e-invoice beside the PDF (XRechnung).
+
+        Once the documents are made, the stored XML decides; before, the billing profile.
+        """
+        self.ensure_one()
+        if self.state != "posted" or not self.is_sale_document():
+            return False
+        if self.invoice_pdf_report_id:
+            return bool(self.ubl_cii_xml_id)
+        return self.commercial_partner_id.isp_einvoice_format in XML_EINVOICE_FORMATS
+
+    def _isp_documents(self):
+        """The documents the customer receives: the PDF and, for XRechnung, the XML file (made now if not yet).
+
+        :raise UserError: the e-invoice breaks its rules (with the rule ids and texts)
+        """
+        self.ensure_one()
+        error = self._isp_make_documents().get(self)
+        if error:
+            raise UserError(error)
+        return self.env["account.move.send"]._get_invoice_extra_attachments(self)
 
     @api.model
     def _isp_due_deliveries(self, kind):
@@ -423,20 +460,28 @@ class AccountMove(models.Model):
         )
 
     def _isp_send_emails_now(self):
+        # the documents first: an invoice whose e-invoice breaks a rule is not sent, and no
+        # second attempt makes it valid (the data must be corrected, then retried)
+        refused = self._isp_make_documents()
+        for move, error in refused.items():
+            move._isp_fail_delivery("isp_email_state", error, final=True)
+        moves = self.filtered(lambda move: move not in refused)
+        if not moves:
+            return
         # queued in the mail queue, sent by its own cron
         self.env["account.move.send"]._generate_and_send_invoices(
-            self.with_context(mail_notify_force_send=False),
+            moves.with_context(mail_notify_force_send=False),
             from_cron=True,
             sending_methods={"email"},
             author_user_id=self.env.user.id,
             author_partner_id=self.env.user.partner_id.id,
         )
-        failed = self.filtered(lambda move: move.sending_data and move.sending_data.get("error"))
+        failed = moves.filtered(lambda move: move.sending_data and move.sending_data.get("error"))
         failed.write({"sending_data": False})
         failed._isp_fail_delivery(
             "isp_email_state", self.env._("The invoice document could not be generated; see the chatter.")
         )
-        (self - failed).write({"isp_email_state": "sent", "isp_delivery_error": False})
+        (moves - failed).write({"isp_email_state": "sent", "isp_delivery_error": False})
 
     def _isp_send_advance_notices(self):
         """Tell customers the day before about invoices dated in the future, with the PDF."""
@@ -456,8 +501,11 @@ class AccountMove(models.Model):
     def _isp_send_advance_notice_now(self):
         self.ensure_one()
         template = self.env.ref("isp_sales.mail_template_isp_advance_notice")
-        attachment = self.invoice_pdf_report_id or self._isp_pdf_attachment()
-        template.send_mail(self.id, email_values={"attachment_ids": [Command.link(attachment.id)]})
+        # the invoice's own documents (PDF and e-invoice), made now: the notice carries the invoice
+        attachments = self._isp_documents()
+        template.send_mail(
+            self.id, email_values={"attachment_ids": [Command.link(attachment.id) for attachment in attachments]}
+        )
         values = {"isp_notice_state": "sent", "isp_delivery_error": False}
         if self.isp_email_state in ("queued", "failed"):
             # the notice carried the invoice: no second e-mail on the invoice date
@@ -485,6 +533,10 @@ class AccountMove(models.Model):
         moves = self.filtered(lambda move: move.isp_print_state == "to_print")
         if not moves:
             raise UserError(self.env._("None of the selected invoices is waiting to be printed."))
+        # the printed letter is the invoice's PDF, made with its e-invoice as for e-mail
+        refused = moves._isp_make_documents()
+        if refused:
+            raise UserError("\n\n".join(refused.values()))
         moves.write({"isp_print_state": "printed", "is_move_sent": True})
         return self.env.ref("account.account_invoices").report_action(moves.sorted("name"))
 

@@ -3,6 +3,7 @@ import io
 import logging
 import re
 import subprocess
+from collections import OrderedDict
 
 from odoo import models
 from odoo.tools.pdf import ArrayObject, DictionaryObject, NameObject, NumberObject, PdfReader, PdfWriter
@@ -108,6 +109,38 @@ def with_outlines(pages, starts):
 
 class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
+
+    def _render_qweb_pdf_prepare_streams(self, report_ref, data, res_ids=None):
+        """Posted invoices that have their documents print as they were issued (GoBD).
+
+        The stored PDF (with its ZUGFeRD / Factur-X XML) is what the customer received: a
+        postal print, the portal and the back office show that one, not a new rendering.
+        Pro-forma renderings and invoices without documents are rendered as usual.
+        """
+        data = data or {}
+        if (
+            not res_ids
+            or not self._is_invoice_report(report_ref)
+            or data.get("proforma")
+            or self.env.context.get("proforma_invoice")
+        ):
+            return super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=res_ids)
+        issued = {
+            move.id: move.invoice_pdf_report_id
+            for move in self.env["account.move"].browse(res_ids)
+            if move.state == "posted" and move.invoice_pdf_report_id
+        }
+        if not issued:
+            return super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=res_ids)
+        others = [res_id for res_id in dict.fromkeys(res_ids) if res_id not in issued]
+        rendered = super()._render_qweb_pdf_prepare_streams(report_ref, data, res_ids=others) if others else {}
+        streams = OrderedDict()
+        for res_id in dict.fromkeys(res_ids):
+            if res_id in issued:
+                streams[res_id] = {"stream": io.BytesIO(issued[res_id].raw), "attachment": issued[res_id]}
+            else:
+                streams[res_id] = rendered[res_id]
+        return streams
 
     def _run_wkhtmltopdf(
         self,

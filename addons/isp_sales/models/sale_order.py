@@ -345,8 +345,9 @@ class SaleOrder(models.Model):
         if not recipients:
             return
         attachments = self.env["ir.attachment"]
-        if invoice:
-            attachments = invoice.invoice_pdf_report_id or invoice._isp_pdf_attachment()
+        if invoice and not invoice._isp_make_documents():
+            # the invoice's documents as the customer receives them (none when its e-invoice is refused)
+            attachments = invoice._isp_documents()
         template = self.env.ref("isp_sales.mail_template_isp_order_processed")
         template.send_mail(
             self.id,

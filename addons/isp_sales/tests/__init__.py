@@ -14,3 +14,4 @@ from . import test_provision_rights
 from . import test_einvoice_cii
 from . import test_einvoice_rules
 from . import test_einvoice_ubl
+from . import test_einvoice_delivery

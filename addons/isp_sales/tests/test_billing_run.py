@@ -27,6 +27,8 @@ class IspBillingCase(IspSalesCase):
                 "isp_lifecycle": "customer",
                 "email": f"{name.split()[0].lower()}@example.com",
                 "lang": "en_US",
+                # the test company and articles cannot make a valid e-invoice; e-invoices: test_einvoice_delivery
+                "isp_einvoice_format": "pdf",
                 **values,
             }
         )
