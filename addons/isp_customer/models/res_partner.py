@@ -509,7 +509,7 @@ class ResPartner(models.Model):
             defaults.setdefault(fname, False)
         return defaults
 
-    def _isp_check_manager_fields(self, before):
+    def _isp_check_manager_fields(self, before, written=()):
         """Refuse changes of class, quota and billing profile made by users who are not ISP managers.
 
         Runs after create/write, on the partners that are commercial entities now
@@ -517,6 +517,8 @@ class ResPartner(models.Model):
 
         :param before: ``{partner id: {field: value}}`` before a write, or ``None`` after a create
             (then the values must be the defaults)
+        :param written: the fields a write set explicitly (a computed field changed by them is
+            accepted when it took the value it derives by itself)
         """
         if self._isp_is_manager_or_system():
             return
@@ -539,7 +541,12 @@ class ResPartner(models.Model):
                     differs = (old_value or False) != (new_value or False)
                 if differs and detached and fname in new_client and partner[fname] == new_client[fname]:
                     continue
-                if differs and field.compute and new_value == partner._isp_suggested_value(fname):
+                if (
+                    differs
+                    and field.compute
+                    and fname not in written
+                    and new_value == partner._isp_suggested_value(fname)
+                ):
                     # a value the field derives by itself (the e-invoice format from the customer kind)
                     continue
                 if differs:
@@ -612,7 +619,7 @@ class ResPartner(models.Model):
         mirroring = self.filtered(lambda p: p.commercial_partner_id != p) if before is not None else self.browse()
         result = super().write(vals)
         if before is not None:
-            self._isp_check_manager_fields(before)
+            self._isp_check_manager_fields(before, written=set(vals))
             mirroring.filtered(lambda p: p.commercial_partner_id == p)._isp_start_as_new_client()
         if vals.get("isp_lifecycle") in ("customer", "former"):
             self._isp_assign_customer_number()

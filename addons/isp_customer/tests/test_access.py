@@ -41,11 +41,18 @@ class TestAccess(IspCustomerCase):
         business.with_user(self.clerk).write({"is_company": False})
         self.assertEqual(business.isp_einvoice_format, "pdf")
         with self.assertRaises(AccessError):
-            self._partner(user=self.clerk, name="Sneaky XRechnung", is_company=True, isp_einvoice_format="xrechnung_ubl")
+            self._partner(
+                user=self.clerk, name="Sneaky XRechnung", is_company=True, isp_einvoice_format="xrechnung_ubl"
+            )
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Sneaky XRechnung")]))
         with self.assertRaises(AccessError):
             consumer.with_user(self.clerk).write({"isp_einvoice_format": "xrechnung_cii"})
         self.assertFieldUnchanged(consumer, "isp_einvoice_format", "pdf")
+        # the derived value is no way around the manager either: a manager's XRechnung stays
+        public = self._partner(name="Public Body", is_company=True, isp_einvoice_format="xrechnung_ubl")
+        with self.assertRaises(AccessError):
+            public.with_user(self.clerk).write({"isp_einvoice_format": "facturx"})
+        self.assertFieldUnchanged(public, "isp_einvoice_format", "xrechnung_ubl")
 
     def test_clerk_cannot_create_customer_with_another_class(self):
         with self.assertRaises(AccessError):
