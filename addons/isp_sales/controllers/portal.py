@@ -80,6 +80,16 @@ class IspServicePortal(CustomerPortal):
 class IspInvoicePortal(PortalAccount):
     """My invoices: the PDF as it was issued, and the XRechnung e-invoice to download."""
 
+    def _get_optional_fields(self):
+        # the e-invoice format is the billing profile's, which ISP managers keep
+        return [field for field in super()._get_optional_fields() if field != "invoice_edi_format"]
+
+    def _prepare_portal_layout_values(self):
+        values = super()._prepare_portal_layout_values()
+        # no "Electronic format" choice on the portal's account details (see _get_optional_fields)
+        values["invoice_edi_formats"] = {}
+        return values
+
     def _invoice_get_page_view_values(self, invoice, access_token, **kwargs):
         values = super()._invoice_get_page_view_values(invoice, access_token, **kwargs)
         if invoice._isp_offers_xml_einvoice():

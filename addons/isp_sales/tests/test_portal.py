@@ -1,3 +1,4 @@
+from odoo import http
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -30,6 +31,33 @@ class TestPortalServices(IspTestMixin, HttpCase):
             self.bob_service.with_user(self.alice_user).read(["name"])
         with self.assertRaises(AccessError):
             self.alice_service.with_user(self.alice_user).write({"price_unit": 0.0})
+
+    def test_customer_cannot_choose_the_einvoice_format_in_the_portal(self):
+        """Issue 13: the e-invoice format is the billing profile's (managers decide), not a portal choice."""
+        self.assertEqual(self.bob.isp_einvoice_format, "facturx")
+        self.authenticate("bob", "bob")
+        page = self.url_open("/my/account")
+        self.assertEqual(page.status_code, 200)
+        self.assertNotIn('name="invoice_edi_format"', page.text)
+        form = {
+            "name": "Bob GmbH",
+            "phone": "+49 30 1234567",
+            "email": "bob@bob.example",
+            "street": "Bobweg 1",
+            "city": "Berlin",
+            "zipcode": "10115",
+            "country_id": self.env.ref("base.de").id,
+            "csrf_token": http.Request.csrf_token(self),
+        }
+        # a crafted form with the format is refused as a whole
+        response = self.url_open("/my/account", data={**form, "invoice_edi_format": "xrechnung"})
+        self.assertIn("Unknown field", response.text)
+        self.bob.invalidate_recordset()
+        self.assertEqual((self.bob.street, self.bob.isp_einvoice_format), (False, "facturx"))
+        # the form as the page offers it saves the details
+        self.url_open("/my/account", data=form)
+        self.bob.invalidate_recordset()
+        self.assertEqual((self.bob.street, self.bob.isp_einvoice_format), ("Bobweg 1", "facturx"))
 
     def test_my_services_pages(self):
         self.authenticate("alice", "alice")
