@@ -157,7 +157,14 @@ class AccountMoveSend(models.AbstractModel):
                 self._isp_refuse_einvoice(
                     invoice,
                     invoice_data,
-                    [self.env._("No e-invoice was built in the format %(format)s.", format=invoice_edi_format)],
+                    [
+                        self.env._(
+                            "No e-invoice was built in the format %(format)s.",
+                            format=dict(
+                                invoice.partner_id._fields["invoice_edi_format"]._description_selection(self.env)
+                            ).get(invoice_edi_format, invoice_edi_format),
+                        )
+                    ],
                 )
             # else made before: the documents of a posted invoice are not made again
             return

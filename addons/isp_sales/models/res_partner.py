@@ -131,11 +131,12 @@ class ResPartner(models.Model):
     @api.depends("country_code", "isp_einvoice_format", "commercial_partner_id.isp_einvoice_format")
     def _compute_invoice_edi_format(self):
         """Odoo's e-invoice format (used by the sending path) is the billing profile's (EDI_FORMATS)."""
-        super()._compute_invoice_edi_format()
+        result = super()._compute_invoice_edi_format()
         for partner in self:
             isp_format = partner.commercial_partner_id.isp_einvoice_format
             if isp_format:
                 partner.invoice_edi_format = EDI_FORMATS[isp_format]
+        return result
 
     def _inverse_invoice_edi_format(self):
         """A format chosen in Odoo's field is the billing profile's format (the manager's choice)."""
