@@ -3,27 +3,56 @@
 Run by `make bench` inside `odoo shell` on a fresh database with the ISP addons (no demo
 data); `env` is the shell's environment. Explicit dates only (the run bills January 2027).
 
+Scenario: the seller is a German company as an e-invoice states it (name, address, VAT ID,
+phone, e-mail, the IBAN/BIC its invoices name); the four articles carry German VAT 19 %.
+The 2,500 customers are German businesses with a VAT ID, e-mail delivery and the default
+e-invoice format of businesses, ZUGFeRD / Factur-X.
+
 Figures:
 - full run: selection, proration, consolidation, creation, posting, credit offset,
   committed batch by batch as the scheduled run does;
 - baseline: the same 2,500 four-line invoices with plain `account.move.create` in batches
   of 100 and `action_post`, default context (what a custom script would do);
 - second run the same day;
-- PDF rendering of 200 run invoices in one batch (wkhtmltopdf).
+- PDF rendering of 200 run invoices in one batch (wkhtmltopdf);
+- e-invoices: the delivery cron (`_cron_isp_deliver_invoices`, one batch of SEND_BATCH
+  invoices per call, committed per batch) on the invoice date sends all 2,500 run invoices:
+  PDF, CII XML, validation against the EN 16931 rules, PDF/A-3 with the embedded
+  factur-x.xml, e-mail queued. Measured: e-invoices per second, the share of the rules'
+  validation in that time (`einvoice_rules.validate` timed in this process), peak memory;
+  checked: every invoice sent, none failed, 2,500 stored PDFs, the embedded XML of a sample
+  (its invoice, profile, amounts, no fatal rule) and its XMP conformance level;
+- baseline of the e-invoices: the same delivery path, in the same process, for a sample of
+  the same invoices with their customers set to "PDF only" (rolled back afterwards).
 """
 
+import io
+import logging
 import os
 import resource
+import sys
 import time
 from datetime import date
+from pathlib import Path
+from unittest import mock
 
-from odoo import Command
+from lxml import etree
+from stdnum.iso7064 import mod_11_10
+
+from odoo import Command, fields
+from odoo.tools.pdf import OdooPdfFileReader
+
+from odoo.addons.isp_sales.engine import einvoice_rules
+from odoo.addons.isp_sales.models.account_move import SEND_BATCH
 
 CUSTOMERS = 2500
 SERVICES_PER_CUSTOMER = 4
 WITH_CREDIT = 250  # every tenth customer has prepaid credit
 PDFS = 200
 RUN_DATE = date(2027, 1, 1)
+PDF_ONLY_BATCHES = 6  # baseline of the e-invoices: 300 invoices sent as "PDF only"
+XML_SAMPLE = 25  # embedded factur-x.xml read back and checked
+IBAN = "DE89370400440532013000"
 
 company = env.company  # noqa: F821 (provided by odoo shell)
 # `make bench` serves the database, as in production: wkhtmltopdf loads the report styles from it
@@ -36,7 +65,95 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_mb():
+    """Peak memory of the child processes still running (the e-invoice rules' helper), in MB."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            values = stat.read_text().rsplit(")", 1)[1].split()
+            if int(values[1]) != os.getpid():
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def setup_company():
+    """The seller as a German e-invoice states it, and German VAT 19 % (found or added to the chart)."""
+    germany = env.ref("base.de")  # noqa: F821
+    company.write(
+        {
+            "name": "Bench Hosting GmbH",
+            "street": "Hafenstraße 12",
+            "zip": "20457",
+            "city": "Hamburg",
+            "country_id": germany.id,
+            "vat": "DE123456788",
+            "company_registry": "HRB 123456",
+            "phone": "+49 40 1234560",
+            "email": "rechnung@bench-hosting.example",
+        }
+    )
+    # a fresh database has the generic chart with the fiscal country US: the German VAT belongs to Germany
+    company.account_fiscal_country_id = germany
+    # the account the invoices name (partner_bank_id), also the bank journal's
+    Bank = env["res.partner.bank"]  # noqa: F821
+    bank = Bank.search([("sanitized_acc_number", "=", IBAN), ("partner_id", "=", company.partner_id.id)], limit=1)
+    if not bank:
+        bank = Bank.create(
+            {
+                "acc_number": IBAN,
+                "partner_id": company.partner_id.id,
+                "bank_id": env["res.bank"].create({"name": "Commerzbank", "bic": "COBADEFFXXX"}).id,  # noqa: F821
+                "allow_out_payment": True,
+            }
+        )
+    journal = env["account.journal"].search(  # noqa: F821
+        [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+    )
+    if not journal.bank_account_id:
+        journal.bank_account_id = bank
+    Tax = env["account.tax"]  # noqa: F821
+    vat_19 = Tax.search(
+        [
+            *Tax._check_company_domain(company),
+            ("type_tax_use", "=", "sale"),
+            ("amount_type", "=", "percent"),
+            ("amount", "=", 19.0),
+            ("price_include", "=", False),
+            ("country_id", "=", germany.id),
+        ],
+        limit=1,
+    )
+    if not vat_19:
+        # the chart's sales tax as the model: its tax accounts, 19 % in a German tax group
+        group = env["account.tax.group"].create(  # noqa: F821
+            {"name": "VAT 19%", "company_id": company.id, "country_id": germany.id}
+        )
+        vat_19 = company.account_sale_tax_id.copy(
+            {
+                "name": "19%",
+                "description": "19%",
+                "amount": 19.0,
+                "country_id": germany.id,
+                "tax_group_id": group.id,
+            }
+        )
+    return bank, vat_19
+
+
+def vat_id(index):
+    """A German VAT ID with a valid check digit."""
+    digits = f"{30000000 + index:08d}"
+    return f"DE{digits}{mod_11_10.calc_check_digit(digits)}"
+
+
 def setup():
+    bank, vat_19 = setup_company()
     Product = env["product.product"]  # noqa: F821
     articles = Product.create(
         [
@@ -44,6 +161,7 @@ def setup():
                 "name": name,
                 "type": "service",
                 "list_price": price,
+                "taxes_id": [Command.set(vat_19.ids)],
                 "isp_article_type": article_type,
                 "isp_recurring": True,
                 "isp_billing_period": "monthly",
@@ -67,6 +185,8 @@ def setup():
                 "street": f"Teststr. {index}",
                 "zip": "10115",
                 "city": "Berlin",
+                "country_id": env.ref("base.de").id,  # noqa: F821
+                "vat": vat_id(index),
             }
             for index in range(CUSTOMERS)
         ]
@@ -110,11 +230,11 @@ def setup():
     )
     payments.action_post()
     env.cr.commit()  # noqa: F821
-    return articles, customers
+    return articles, customers, bank, vat_19
 
 
 started = time.perf_counter()
-articles, customers = setup()
+articles, customers, company_bank, vat_19 = setup()
 setup_seconds = time.perf_counter() - started
 print(f"\nsetup: {CUSTOMERS} customers, {CUSTOMERS * SERVICES_PER_CUSTOMER} services in {setup_seconds:.0f} s")
 env.invalidate_all()  # noqa: F821
@@ -142,6 +262,12 @@ paid_from_credit = env["account.move"].search_count(  # noqa: F821
     [("isp_billing_run_id", "=", run.id), ("isp_credit_applied", ">", 0)]
 )
 assert paid_from_credit == WITH_CREDIT, paid_from_credit
+# what the e-invoices state: the 19 % on every line, the company's account for the transfer
+untaxed_lines = env["account.move.line"].search_count(  # noqa: F821
+    [("move_id.isp_billing_run_id", "=", run.id), ("display_type", "=", "product"), ("tax_ids", "!=", vat_19.id)]
+)
+assert not untaxed_lines, untaxed_lines
+assert set(run.invoice_ids.mapped("partner_bank_id").ids) == {company_bank.id}, run.invoice_ids.partner_bank_id
 
 # --- second run the same day -------------------------------------------------------------
 second, second_seconds = scheduled_run()
@@ -182,8 +308,198 @@ env.flush_all()  # noqa: F821
 baseline_seconds = time.perf_counter() - started
 env.cr.rollback()  # noqa: F821
 
+
+# --- e-invoices: the delivery cron sends the 2,500 run invoices -------------------------
+class Stopwatch:
+    """A function that adds up the calls and the time spent in it."""
+
+    def __init__(self, function):
+        self.function = function
+        self.calls = 0
+        self.seconds = 0.0
+
+    def __call__(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.calls += 1
+
+
+# PDF/A-3 conversion (Odoo's, through fontTools) warns about the timestamps of every font
+# wkhtmltopdf embeds: thousands of lines that would bury the figures
+logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+validate = einvoice_rules.validate
+validation = Stopwatch(validate)
+# the delivery path calls einvoice_rules.validate(); an addon module that imported the function
+# by name gets the timed one as well (the count below shows a call the timer missed)
+for module in list(sys.modules.values()):
+    if getattr(module, "__name__", "").startswith("odoo.addons.isp_") and getattr(module, "validate", None) is validate:
+        module.validate = validation
+einvoice_rules.validate = validation
+
+RUN_INVOICES = [("isp_billing_run_id", "=", run.id)]
+WAITING = [*RUN_INVOICES, ("isp_email_state", "=", "queued")]
+
+
+def deliver(batches=None, commit=True):
+    """The delivery cron on the invoice date, called until no run invoice waits (or ``batches`` times).
+
+    Each call sends one batch of SEND_BATCH invoices; the batch is committed (or only flushed,
+    to be rolled back) and the cache emptied as a new cron transaction would have it. The
+    invoices are dated 1 January 2027: the cron's "today" is that day (the clock is not).
+    Returns (calls, seconds).
+    """
+    Move = env["account.move"]  # noqa: F821
+    on_invoice_date = mock.patch.object(
+        fields.Date, "context_today", staticmethod(lambda record, timestamp=None: RUN_DATE)
+    )
+    calls = 0
+    waiting = Move.search_count(WAITING)
+    started = time.perf_counter()
+    with on_invoice_date:
+        while waiting and (batches is None or calls < batches):
+            Move._cron_isp_deliver_invoices()
+            calls += 1
+            if commit:
+                env.cr.commit()  # noqa: F821
+            else:
+                env.flush_all()  # noqa: F821
+            env.invalidate_all()  # noqa: F821
+            left = Move.search_count(WAITING)
+            if left == waiting:
+                break  # no progress: the checks below say which invoices and why
+            waiting = left
+    return calls, time.perf_counter() - started
+
+
+queue = env["account.move"].search(WAITING, order="invoice_date, id")  # noqa: F821 (the cron's order)
+assert len(queue) == CUSTOMERS, len(queue)
+formats = set(queue.commercial_partner_id.mapped("isp_einvoice_format"))
+assert formats == {"facturx"}, formats
+
+# baseline: the same path with the customers of the first invoices set to "PDF only", rolled back;
+# one batch first, not measured, so that both paths start with the templates loaded
+pdf_only_sample = queue[: (1 + PDF_ONLY_BATCHES) * SEND_BATCH]
+pdf_only_sample.commercial_partner_id.write({"isp_einvoice_format": "pdf"})
+SAMPLE_SENT = [("id", "in", pdf_only_sample.ids), ("isp_email_state", "=", "sent")]
+deliver(batches=1, commit=False)
+warm_up_sent = env["account.move"].search_count(SAMPLE_SENT)  # noqa: F821
+_calls, pdf_only_seconds = deliver(batches=PDF_ONLY_BATCHES, commit=False)
+pdf_only_sent = env["account.move"].search_count(SAMPLE_SENT)  # noqa: F821
+assert pdf_only_sent == len(pdf_only_sample), (pdf_only_sent, len(pdf_only_sample))
+pdf_only_count = pdf_only_sent - warm_up_sent
+assert validation.calls == 0, f"{validation.calls} e-invoices validated for PDF-only customers"
+pdf_only_files = dict(
+    OdooPdfFileReader(io.BytesIO(pdf_only_sample[-1].invoice_pdf_report_id.raw), strict=False).getAttachments()
+)
+assert not pdf_only_files, f"a PDF-only invoice carries {sorted(pdf_only_files)}"
+env.cr.rollback()  # noqa: F821
+env.invalidate_all()  # noqa: F821
+
+# all 2,500 as e-invoices, committed batch by batch
+einvoice_calls, einvoice_seconds = deliver()
+einvoice_peak = peak_mb()
+helper_peak = children_peak_mb()
+validation_calls, validation_seconds = validation.calls, validation.seconds
+einvoice_rules.validate = validate
+
+# every invoice sent, none failed, each with its stored PDF
+Move = env["account.move"]  # noqa: F821
+einvoices_sent = Move.search_count([*RUN_INVOICES, ("isp_email_state", "=", "sent")])
+not_sent = Move.search(
+    [*RUN_INVOICES, "|", ("isp_email_state", "!=", "sent"), ("isp_delivery_error", "!=", False)], order="id"
+)
+stored_pdfs = env["ir.attachment"].search_count(  # noqa: F821
+    [
+        ("res_model", "=", "account.move"),
+        ("res_field", "=", "invoice_pdf_report_file"),
+        ("res_id", "in", run.invoice_ids.ids),
+        ("mimetype", "=", "application/pdf"),
+    ]
+)
+
+# a sample read back: the embedded factur-x.xml is this invoice's, EN 16931, valid, with its amounts
+NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+}
+FX = "{urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#}"
+
+
+def check_einvoice(invoice):
+    """What is wrong with the e-invoice of ``invoice`` (empty: nothing)."""
+    pdf = invoice.invoice_pdf_report_id.raw
+    if not pdf:
+        return [f"{invoice.name}: no PDF ({invoice.isp_email_state}: {invoice.isp_delivery_error})"]
+    reader = OdooPdfFileReader(io.BytesIO(pdf), strict=False)
+    files = dict(reader.getAttachments())
+    if "factur-x.xml" not in files:
+        return [f"{invoice.name}: no factur-x.xml in the PDF ({sorted(files)})"]
+    xml = files["factur-x.xml"]
+    tree = etree.fromstring(xml)
+
+    def text(path):
+        return tree.findtext(path, namespaces=NS)
+
+    def amount(path):
+        found = text(path)
+        return None if found is None else round(float(found), 2)
+
+    settlement = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
+    summation = f"{settlement}/ram:SpecifiedTradeSettlementHeaderMonetarySummation"
+    taxes = {
+        (
+            tax.findtext("ram:CategoryCode", namespaces=NS),
+            float(tax.findtext("ram:RateApplicablePercent", namespaces=NS)),
+        )
+        for tax in tree.iterfind(f"{settlement}/ram:ApplicableTradeTax", NS)
+    }
+    metadata = reader.trailer["/Root"].get("/Metadata")
+    xmp = etree.fromstring(metadata.getObject().getData()) if metadata else etree.Element("none")
+    found = {
+        "invoice number (BT-1)": (text("rsm:ExchangedDocument/ram:ID"), invoice.name),
+        "profile (BT-24)": (
+            text("rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"),
+            "urn:cen.eu:en16931:2017",
+        ),
+        "XMP conformance level": (xmp.findtext(f".//{FX}ConformanceLevel"), "EN 16931"),
+        "XMP file name": (xmp.findtext(f".//{FX}DocumentFileName"), "factur-x.xml"),
+        "VAT (BG-23)": (taxes, {("S", 19.0)}),
+        "total (BT-112)": (amount(f"{summation}/ram:GrandTotalAmount"), round(invoice.amount_total, 2)),
+        "amount due (BT-115)": (amount(f"{summation}/ram:DuePayableAmount"), round(invoice.amount_residual, 2)),
+        "payment means (BT-81)": (text(f"{settlement}/ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode"), "58"),
+        "IBAN (BT-84)": (
+            text(
+                f"{settlement}/ram:SpecifiedTradeSettlementPaymentMeans/ram:PayeePartyCreditorFinancialAccount/ram:IBANID"
+            ),
+            IBAN,
+        ),
+    }
+    problems = [
+        f"{invoice.name}: {term} is {measured!r}, expected {expected!r}"
+        for term, (measured, expected) in found.items()
+        if measured != expected
+    ]
+    fatal = einvoice_rules.fatal(validate(xml, "cii"))
+    problems += [f"{invoice.name}: [{finding.rule_id}] {finding.text}" for finding in fatal]
+    return problems
+
+
+run_invoices = run.invoice_ids.sorted("id")
+with_credit = run_invoices.filtered("isp_credit_applied")[:5]
+xml_sample = with_credit | run_invoices[:: CUSTOMERS // (XML_SAMPLE - len(with_credit))]
+xml_problems = [problem for invoice in xml_sample for problem in check_einvoice(invoice)]
+xml_sample_ok = len(xml_sample) - len({problem.split(":")[0] for problem in xml_problems})
+
 ratio = baseline_seconds / run_seconds
 pdf_rate = PDFS / pdf_seconds
+einvoice_rate = CUSTOMERS / einvoice_seconds
+pdf_only_rate = pdf_only_count / pdf_only_seconds
+einvoice_ratio = einvoice_rate / pdf_only_rate
+validation_share = 100 * validation_seconds / einvoice_seconds
 
 
 def at_most(measured, limit):
@@ -202,8 +518,47 @@ rows = [
     ("run throughput / baseline throughput", ">= 1.2", f"{ratio:.2f}", at_least(ratio, 1.2)),
     ("second run the same day (s)", "<= 10", f"{second_seconds:.1f}", at_most(second_seconds, 10)),
     (f"PDF rendering, {PDFS} invoices (PDFs/s)", ">= 4", f"{pdf_rate:.1f}", at_least(pdf_rate, 4)),
+    (
+        f"e-invoices via delivery cron, {CUSTOMERS:,} (per s)",
+        ">= 10",
+        f"{einvoice_rate:.1f}",
+        at_least(einvoice_rate, 10),
+    ),
+    ("  validation share of that time (%)", "<= 25", f"{validation_share:.1f}", at_most(validation_share, 25)),
+    (
+        "  validation per e-invoice (ms)",
+        "",
+        f"{1000 * validation_seconds / max(validation_calls, 1):.1f}",
+        "",
+    ),
+    ("peak memory after the e-invoices (MB)", "<= 1536", f"{einvoice_peak:.0f}", at_most(einvoice_peak, 1536)),
+    ("  rules' helper process, peak (MB)", "", f"{helper_peak:.0f}", ""),
+    (f"PDF-only delivery path, {pdf_only_count} invoices (per s)", "", f"{pdf_only_rate:.1f}", ""),
+    # each e-invoice adds Odoo's CII builder, the rules and the PDF/A-3 conversion to what a PDF
+    # costs: measured 0.82 on the shared 2-core machine (0.67 with a 100-invoice sample under heavy
+    # load); building or checking the XML twice would bring it near 0.7
+    ("e-invoice path / PDF-only path throughput", ">= 0.7", f"{einvoice_ratio:.2f}", at_least(einvoice_ratio, 0.7)),
+    ("invoices sent", f"{CUSTOMERS}", f"{einvoices_sent}", "ok" if einvoices_sent == CUSTOMERS else "MISSED"),
+    ("invoices failed or with a delivery error", "0", f"{len(not_sent)}", "ok" if not not_sent else "MISSED"),
+    ("stored invoice PDFs", f"{CUSTOMERS}", f"{stored_pdfs}", "ok" if stored_pdfs == CUSTOMERS else "MISSED"),
+    (
+        "sample: embedded factur-x.xml right and valid",
+        f"{len(xml_sample)}",
+        f"{xml_sample_ok}",
+        "ok" if not xml_problems else "MISSED",
+    ),
 ]
 print("\nInvoice run benchmark")
 print(f"{'figure':<46} {'target':>8} {'measured':>10}  result")
 for figure, target, measured, result in rows:
     print(f"{figure:<46} {target:>8} {measured:>10}  {result}")
+print(
+    f"e-invoices: {einvoice_calls} cron calls of {SEND_BATCH} in {einvoice_seconds:.1f} s, "
+    f"{validation_calls} validations in {validation_seconds:.1f} s"
+)
+
+assert validation_calls >= CUSTOMERS, f"only {validation_calls} validations timed: the timer missed the delivery path's"
+assert not not_sent, [(move.name, move.isp_email_state, move.isp_delivery_error) for move in not_sent[:5]]
+assert einvoices_sent == CUSTOMERS, einvoices_sent
+assert stored_pdfs == CUSTOMERS, stored_pdfs
+assert not xml_problems, "\n".join(xml_problems[:20])
