@@ -27,6 +27,7 @@
         "views/isp_sales_menus.xml",
     ],
     "demo": [
+        "demo/res_company_demo.xml",
         "demo/product_demo.xml",
         "demo/isp_service_demo.xml",
     ],

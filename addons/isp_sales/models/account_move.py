@@ -18,6 +18,19 @@ SEND_BATCH = 50
 XML_EINVOICE_FORMATS = ("xrechnung_ubl", "xrechnung_cii")
 #: creation context of invoices the system makes in bulk: no "created" message, no tracking values
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True, "mail_notrack": True}
+#: fields of the sending of a posted invoice: writing them changes no journal item
+DOCUMENT_FIELDS = frozenset(
+    {
+        "message_main_attachment_id",
+        "is_move_sent",
+        "sending_data",
+        "isp_email_state",
+        "isp_print_state",
+        "isp_notice_state",
+        "isp_delivery_attempts",
+        "isp_delivery_error",
+    }
+)
 
 
 class AccountMove(models.Model):
@@ -55,10 +68,12 @@ class AccountMove(models.Model):
     isp_has_service_lines = fields.Boolean(compute="_compute_isp_has_service_lines", string="Has Service Lines")
 
     def write(self, vals):
-        if self.env.context.get("isp_run_posting") and vals.keys() == {"checked"}:
-            # Posting sets the review flag invoice by invoice; the flag changes no line, so
-            # for the invoice run's own posting the re-synchronisation of tax and payment
-            # term lines is skipped.
+        if (self.env.context.get("isp_run_posting") and vals.keys() == {"checked"}) or (
+            vals and vals.keys() <= DOCUMENT_FIELDS
+        ):
+            # Posting sets the review flag invoice by invoice, sending stores the documents
+            # and the delivery state; none of them changes a line, so the re-synchronisation
+            # of tax and payment term lines (a third of the time of sending) is skipped.
             return super(AccountMove, self.with_context(skip_invoice_sync=True)).write(vals)
         return super().write(vals)
 

@@ -1,4 +1,5 @@
 import io
+import logging
 
 from lxml import etree
 
@@ -7,6 +8,10 @@ from odoo.tools.pdf import DictionaryObject, NameObject, NumberObject, OdooPdfFi
 
 from ..engine import einvoice_rules
 from .account_edi_common import EDI_FORMATS
+
+# Odoo's PDF/A-3 conversion reads each font of the PDF with fontTools, which warns about the
+# fonts wkhtmltopdf embeds ("timestamp seems very low") once per font and invoice.
+logging.getLogger("fontTools.ttLib.tables._h_e_a_d").setLevel(logging.ERROR)
 
 #: Odoo e-invoice format -> (syntax the rules read, XRechnung rules too)
 EINVOICE_SYNTAX = {
