@@ -1,1 +1,1 @@
-"""Plain-Python rules of isp_sales (no ORM): identifiers and billing periods."""
+"""Plain-Python rules of isp_sales (no ORM): identifiers, billing periods, e-invoice rules and Factur-X PDFs."""
