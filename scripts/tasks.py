@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["isp_customer", "isp_sales", "isp_dunning", "isp_payment_gateway"]
-DEMO_DB = "isp_demo"
+DEMO_DB = os.environ.get("DEMO_DB") or "isp_demo"
 CONF = ROOT / "odoo.conf"
 LOG_DIR = ROOT / ".logs"
 DATA_DIR = ROOT / ".odoo-data"
