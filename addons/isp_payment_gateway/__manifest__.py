@@ -18,4 +18,8 @@
         "views/isp_debit_return_views.xml",
         "views/isp_mandate_portal_templates.xml",
     ],
+    "demo": [
+        "demo/res_company_demo.xml",
+        "demo/isp_sepa_mandate_demo.xml",
+    ],
 }
