@@ -29,7 +29,6 @@
     "demo": [
         "demo/res_users_demo.xml",
         "demo/res_partner_demo.xml",
-        "demo/account_demo.xml",
     ],
     "application": True,
 }

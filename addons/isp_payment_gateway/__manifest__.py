@@ -18,4 +18,8 @@
         "views/isp_debit_return_views.xml",
         "views/isp_mandate_portal_templates.xml",
     ],
+    "demo": [
+        # last: the history runs on all the demo data above
+        "demo/isp_demo_history.xml",
+    ],
 }

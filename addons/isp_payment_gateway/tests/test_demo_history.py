@@ -1,0 +1,111 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestDemoHistory(TransactionCase):
+    """The demo's three months of history, made by the product when the demo data was loaded
+    (``isp.demo.history``), as the ISP manager sees it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not cls.env.ref("isp_customer.res_partner_isp_van_dijk_demo", raise_if_not_found=False):
+            cls.skipTest(cls, "the demo history is made with the demo data only")
+        cls.manager = new_test_user(
+            cls.env,
+            login="history_manager",
+            groups="base.group_user,isp_customer.group_isp_manager,account.group_account_invoice",
+        )
+        cls.env = cls.env(user=cls.manager)
+        cls.today = fields.Date.context_today(cls.env["res.partner"])
+        cls.start = cls.today + relativedelta(months=-3, day=1)
+        demo_partners = cls.env["ir.model.data"].search(
+            [("module", "=", "isp_customer"), ("model", "=", "res.partner"), ("name", "like", "res_partner_isp_%_demo")]
+        )
+        cls.customers = cls.env["res.partner"].browse(demo_partners.mapped("res_id"))
+        cls.invoices = cls.env["account.move"].search(
+            [
+                ("commercial_partner_id", "in", cls.customers.ids),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+            ]
+        )
+
+    def test_invoice_runs_in_each_of_the_last_three_months(self):
+        """Issue 14: an invoice run with invoices in each of the last three months."""
+        runs = self.env["isp.billing.run"].search([("state", "=", "done"), ("invoice_count", ">", 0)])
+        months = {(run.date.year, run.date.month) for run in runs}
+        for index in range(3):
+            month = self.start + relativedelta(months=index)
+            self.assertIn((month.year, month.month), months)
+        self.assertTrue(all(invoice.invoice_date <= self.today for invoice in self.invoices))
+        self.assertGreater(len(self.invoices.filtered("isp_billing_run_id")), 30)
+
+    def test_every_demo_invoice_has_taxes_and_a_period_per_service_line(self):
+        """Issue 14: every demo customer invoice states VAT, and each service line its period."""
+        # dunning charges and return fees are damages: no VAT by law
+        sales = self.invoices.filtered(lambda move: not move.isp_dunning_charge)
+        self.assertTrue(sales)
+        without_tax = sales.filtered(lambda move: not move.line_ids.filtered(lambda line: line.display_type == "tax"))
+        self.assertFalse(without_tax.mapped("name"), "invoices without a tax line")
+        lines = sales.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        self.assertFalse(lines.filtered(lambda line: not line.tax_ids).mapped("name"), "lines without VAT")
+        service_lines = lines.filtered("isp_service_id")
+        self.assertGreater(len(service_lines), 50)
+        self.assertTrue(all(line.isp_period_start and line.isp_period_end for line in service_lines))
+
+    def test_payments_transfer_online_and_prepaid_credit(self):
+        """Issue 14: invoices paid by transfer and online; prepaid credit used by an invoice run."""
+        payments = self.env["account.payment"].search(
+            [("partner_id", "in", self.customers.ids), ("state", "!=", "cancel")]
+        )
+        self.assertTrue(payments.filtered(lambda payment: "Online payment" in (payment.memo or "")))
+        paid = self.invoices.filtered(lambda move: move.payment_state in ("paid", "in_payment"))
+        self.assertGreater(len(paid), len(self.invoices) / 2, "most invoices are paid")
+        self.assertTrue(self.invoices.filtered(lambda move: move.payment_state == "not_paid"), "some are open")
+        credited = self.invoices.filtered(lambda move: move.isp_billing_run_id and move.isp_credit_applied > 0)
+        self.assertTrue(credited, "a run applied prepaid credit")
+
+    def test_debit_batch_with_its_file_and_a_return_with_its_fee(self):
+        """Issue 14: a direct debit batch with its pain.008 file; a returned debit charged with its fee."""
+        batches = self.env["isp.debit.batch"].search([("file_id", "!=", False)])
+        self.assertTrue(batches)
+        self.assertIn(b"pain.008.001", batches[0].file_id.raw)
+        self.assertTrue(batches.filtered(lambda batch: batch.state == "done"))
+        returned = self.env["isp.debit.return"].search([])
+        self.assertEqual(len(returned), 1)
+        self.assertEqual(returned.fee_move_id.state, "posted")
+        self.assertGreater(returned.fee_move_id.amount_total, 0)
+
+    def test_dunning_levels_suspension_and_reactivation(self):
+        """Issue 14: dunning letters at several levels; one service suspended for arrears, one reactivated."""
+        letters = self.env["isp.dunning.letter"].search([])
+        self.assertGreaterEqual(len(letters.level_id), 2)
+        self.assertGreaterEqual(len(self.env["isp.dunning.run"].search([("state", "=", "done")])), 4)
+        overdue = self.invoices.filtered(lambda move: move.isp_dunning_level_id and move.payment_state == "not_paid")
+        self.assertGreaterEqual(len(overdue.isp_dunning_level_id), 2, "open items at several levels")
+        suspended = self.env["isp.service"].search([("isp_dunning_suspended", "=", True), ("state", "=", "suspended")])
+        self.assertTrue(suspended)
+        reactivated = self.env["mail.message"].search(
+            [("model", "=", "isp.service"), ("body", "ilike", "Reactivated: no arrears left.")]
+        )
+        self.assertTrue(reactivated)
+        self.assertEqual(self.env["isp.service"].browse(reactivated.mapped("res_id")).mapped("state"), ["active"])
+
+    def test_reseller_period_renewal_churn_and_new_services(self):
+        """Issue 14: a closed reseller period, a renewal, a service that ended and services started in the history."""
+        reseller_orders = self.env["sale.order"].search([("isp_decision", "=", "accumulated")])
+        self.assertTrue(reseller_orders)
+        self.assertEqual(set(reseller_orders.mapped("invoice_status")), {"invoiced"})
+        self.assertTrue(reseller_orders.invoice_ids.isp_billing_run_id, "closed by an invoice run")
+        renewal = self.env["sale.order"].search([("isp_renewal", "=", True)])
+        self.assertEqual(renewal.invoice_ids.mapped("state"), ["posted"])
+        self.assertGreater(renewal.order_line.isp_renewed_service_ids.date_end, self.today)
+        churned = self.env.ref("isp_sales.isp_service_19_demo")
+        self.assertEqual(churned.state, "terminated")
+        self.assertTrue(self.start <= churned.date_end < self.today)
+        started = self.env["isp.service"].search([("date_start", ">", self.start), ("state", "=", "active")])
+        self.assertGreaterEqual(len(started), 2)
