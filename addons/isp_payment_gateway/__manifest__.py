@@ -19,6 +19,8 @@
         "views/isp_mandate_portal_templates.xml",
     ],
     "demo": [
+        "demo/res_company_demo.xml",
+        "demo/isp_sepa_mandate_demo.xml",
         # last: the history runs on all the demo data above
         "demo/isp_demo_history.xml",
     ],
