@@ -30,7 +30,6 @@
         "demo/res_users_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/res_users_portal_demo.xml",
-        "demo/account_demo.xml",
     ],
     "application": True,
 }

@@ -21,5 +21,7 @@
     "demo": [
         "demo/res_company_demo.xml",
         "demo/isp_sepa_mandate_demo.xml",
+        # last: the history runs on all the demo data above
+        "demo/isp_demo_history.xml",
     ],
 }

@@ -4,6 +4,7 @@ from . import (
     account_payment,
     isp_debit_batch,
     isp_debit_return,
+    isp_demo_history,
     isp_dunning_run,
     isp_sepa_mandate,
     payment_transaction,

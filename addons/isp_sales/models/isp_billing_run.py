@@ -335,10 +335,14 @@ class IspBillingRun(models.Model):
             moves.with_context(skip_analytic_sync=False, check_move_validity=True, isp_run_posting=True)._post(
                 soft=False
             )
-        next_dates = defaultdict(list)
+        # a service on two invoices of the run (two cycles of its customer) moves past the later one
+        latest = {}
         for plan in plans:
             for service_id, day in plan["next_dates"].items():
-                next_dates[day].append(service_id)
+                latest[service_id] = max(day, latest.get(service_id, day))
+        next_dates = defaultdict(list)
+        for service_id, day in latest.items():
+            next_dates[day].append(service_id)
         services = self.env["isp.service"].sudo()
         for day, service_ids in next_dates.items():
             services.browse(service_ids).write({"next_invoice_date": day})

@@ -283,6 +283,22 @@ class TestBillingExactlyOnce(IspBillingCase):
         self.assertEqual((second.state, second.invoice_count, second.customer_count), ("done", 0, 0))
         self.assertEqual(len(self._billed_periods(customers)), 3)
 
+    def test_two_cycles_in_one_run_move_the_service_past_both(self):
+        """Issue 14: a customer invoiced for two cycles in one run is not billed twice for the second one."""
+        # a customer planned before (by name): his services' next date comes first among the run's next dates
+        self._service(self._customer("Aaron GmbH"), self.hosting, "aaron.example.com", date(2027, 1, 1), 10.0)
+        customer = self._customer("Catch-up GmbH")
+        new = self._service(customer, self.database, "db_new", date(2026, 12, 5), 31.0)
+        self._service(customer, self.hosting, "catchup.example.com", date(2027, 1, 1), 28.0)
+        january = self._run(date(2027, 1, 1))
+        self.assertEqual(len(january.invoice_ids.filtered(lambda move: move.partner_id == customer)), 2)
+        self.assertEqual(new.next_invoice_date, date(2027, 2, 1), "both cycles are billed")
+        february = self._run(date(2027, 2, 1))
+        self.assertFalse(february.error_ids)
+        self.assertEqual(
+            self._lines(february, customer).mapped("isp_period_start"), [date(2027, 2, 1), date(2027, 2, 1)]
+        )
+
     def test_killed_run_restarts_without_duplicates_or_gaps(self):
         customers = self._three_customers()
         with freeze_time("2027-01-01 00:30:00"):
