@@ -53,7 +53,7 @@ class TestIspLists(IspSalesCase):
         self.assertEqual(self.env.ref("isp_sales.isp_quotation_menu").action, quotations)
 
     def test_quoting_a_new_partner_makes_a_prospect(self):
-        """Issue 14: a quotation for a partner who is no ISP customer yet makes them a prospect, listed in the ISP menu."""
+        """Issue 14: quoting a partner who is no ISP customer yet makes them a prospect, listed in the ISP menu."""
         partner = self.env["res.partner"].create({"name": "New Lead GmbH", "is_company": True})
         contact = self.env["res.partner"].create({"name": "Eva Lead", "parent_id": partner.id})
         self.assertFalse(partner.isp_lifecycle)
