@@ -17,5 +17,6 @@
         "views/isp_debit_batch_views.xml",
         "views/isp_debit_return_views.xml",
         "views/isp_mandate_portal_templates.xml",
+        "views/isp_dashboard_views.xml",
     ],
 }

@@ -15,3 +15,4 @@ from . import test_einvoice_cii
 from . import test_einvoice_rules
 from . import test_einvoice_ubl
 from . import test_einvoice_delivery
+from . import test_dashboard
