@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import BaseCase, new_test_user, tagged
+from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
 
 from ..engine import dashboard
 from .test_billing_run import IspBillingCase
@@ -313,3 +313,42 @@ class TestDashboard(IspDashboardCase):
         self.assertNotIn(dashboard_menu.id, clerk_menus)
         self.assertNotEqual(clerk_menus[root.id]["actionID"], action.id)
         self.assertEqual(clerk_menus[root.id]["actionID"], self.env.ref("isp_customer.isp_customer_action").id)
+
+
+#: opens the dashboard, shows the receivables chart as a table and opens the invoices of one bar
+DASHBOARD_JS = """
+(async () => {
+    const find = async (selector) => {
+        for (let attempt = 0; attempt < 200; attempt++) {
+            const element = document.querySelector(selector);
+            if (element) {
+                return element;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`${selector} not found`);
+    };
+    await find('.o_isp_dashboard canvas[data-chart="revenue"]');
+    const mrr = await find('.o_isp_dashboard_figure[data-figure="mrr"] .o_isp_dashboard_value');
+    if (!mrr.textContent.includes("140.80")) {
+        throw new Error(`MRR shows ${mrr.textContent}`);
+    }
+    (await find('[data-chart-card="receivables_age"] .o_isp_dashboard_table_toggle')).click();
+    (await find('[data-chart-table="receivables_age"] td[data-dataset="amount"][data-index="4"]')).click();
+    await find(".o_list_view .o_data_row");
+    const rows = document.querySelectorAll(".o_list_view .o_data_row").length;
+    if (rows !== 2) {
+        throw new Error(`${rows} invoices over 90 days overdue listed`);
+    }
+    console.log("test successful");
+})();
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestDashboardClient(IspDashboardCase, HttpCase):
+    def test_manager_opens_the_dashboard_and_a_bar(self):
+        """Issue 14: the manager's dashboard renders its figures and charts; a bar opens its invoices."""
+        self.manager.password = "isp_manager"
+        with freeze_time(TODAY, tick=True):
+            self.browser_js("/odoo/isp-dashboard", DASHBOARD_JS, login="isp_manager", timeout=120)

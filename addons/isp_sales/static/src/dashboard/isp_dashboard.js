@@ -150,10 +150,12 @@ export class IspDashboard extends Component {
             return formatFloat(value, { digits: [false, 0] });
         }
         const currency = this.state.data.currency;
-        return formatCurrency(value, currency.id, {
-            digits: [false, short ? 0 : currency.digits],
-            humanReadable: short,
-        });
+        if (short) {
+            // axis ticks: 800, 1.2k, 15.0k
+            const digits = Math.abs(value) >= 1000 ? 1 : 0;
+            return formatCurrency(value, currency.id, { digits: [false, digits], humanReadable: true });
+        }
+        return formatCurrency(value, currency.id, { digits: [false, currency.digits] });
     }
 
     formatChange(comparison) {
