@@ -79,7 +79,8 @@ export class IspDashboardChart extends Component {
                         stacked: chart.stacked,
                         beginAtZero: true,
                         ticks: {
-                            precision: chart.monetary ? undefined : 0,
+                            // whole amounts and counts only (an empty chart shows 0 and 1)
+                            precision: 0,
                             callback: (value) => this.props.formatValue(value, chart.monetary, true),
                         },
                     },
