@@ -198,8 +198,8 @@ class IspDashboard(models.AbstractModel):
                     "monetary": True,
                     "help": self.env._(
                         "Active recurring services: price × quantity per month (a yearly price counts "
-                        "one twelfth), untaxed. The changes compare the services that ran on the earlier "
-                        "day, at today's prices."
+                        "one twelfth), untaxed; suspended and pending services are not counted. The changes "
+                        "compare the services that ran on the earlier day, at today's prices."
                     ),
                     "notes": [],
                     "comparisons": comparisons,
