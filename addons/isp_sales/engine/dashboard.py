@@ -19,9 +19,10 @@ AGE_BUCKETS = (
     ("over_90", 91, None),
 )
 
-#: What the next-run estimate needs of one group of equal services of one customer.
-#: ``amount`` is the sum of price x quantity per billing period of the group.
-DueServices = namedtuple("DueServices", "key next_date end period skip amount")
+#: What the next-run estimate needs of one group of equal services of one customer:
+#: the first unbilled day, the end date or None, the billing period, whether the run passes its
+#: periods over (suspended), and the sum of price x quantity per billing period of the group.
+DueServices = namedtuple("DueServices", "next_date end period skip amount")
 #: The customer's billing settings: day of the month, billing interval, one invoice per service, discount (%).
 BillingSettings = namedtuple("BillingSettings", "billing_day cycle per_service discount")
 
@@ -72,28 +73,45 @@ def estimate_run(services_by_customer, settings, run_date, advance_days=0):
     """Untaxed amount a run on ``run_date`` invoices: the run's own planning (periods, proration,
     billing interval and day, suspended services passed over, discount) on the services' prices.
 
+    Customers whose services have the same dates and periods and who have the same billing settings
+    share one planning: most customers of a provider do.
+
     :param services_by_customer: {customer: [DueServices]}
     :param settings: {customer: BillingSettings}
     :return: (amount, {customer: amount}) for the customers with something to invoice
     """
+    plans = {}
     per_customer = {}
     for customer, services in services_by_customer.items():
         setting = settings[customer]
-        by_key = {service.key: service for service in services}
-        invoices = billing.plan_customer(
-            [billing.ServiceInput(s.key, s.next_date, s.end, s.period, s.skip) for s in services],
-            run_date,
-            advance_days=advance_days,
-            billing_day=setting.billing_day or 1,
-            cycle=setting.cycle or "monthly",
-            per_service=setting.per_service,
+        shape = (
+            tuple((service.next_date, service.end, service.period, service.skip) for service in services),
+            setting.billing_day or 1,
+            setting.cycle or "monthly",
+            setting.per_service,
         )
-        amount = sum(
-            by_key[part.key].amount * part.factor
-            for invoice in invoices
-            for part in invoice.segments
-            if not part.skipped
-        ) * (1 - (setting.discount or 0.0) / 100.0)
+        if shape not in plans:
+            plans[shape] = _billed_shares(services, run_date, advance_days, setting)
+        amount = sum(service.amount * share for service, share in zip(services, plans[shape], strict=True))
+        amount *= 1 - (setting.discount or 0.0) / 100.0
         if amount:
             per_customer[customer] = amount
     return sum(per_customer.values()), per_customer
+
+
+def _billed_shares(services, run_date, advance_days, setting):
+    """How many full periods of each service (in order) a run on ``run_date`` bills."""
+    invoices = billing.plan_customer(
+        [billing.ServiceInput(index, s.next_date, s.end, s.period, s.skip) for index, s in enumerate(services)],
+        run_date,
+        advance_days=advance_days,
+        billing_day=setting.billing_day or 1,
+        cycle=setting.cycle or "monthly",
+        per_service=setting.per_service,
+    )
+    shares = [0.0] * len(services)
+    for invoice in invoices:
+        for part in invoice.segments:
+            if not part.skipped:
+                shares[part.key] += part.factor
+    return shares

@@ -241,7 +241,8 @@ class IspDashboard(models.AbstractModel):
         due_date = run_date + relativedelta(days=advance)
         due = [group for group in live if group["next_date"] <= due_date]
         partners = self.env["res.partner"].browse({group["partner_id"] for group in due})
-        settings = {
+        partners.fetch(["isp_billing_day", "isp_billing_interval", "isp_invoice_consolidation", "isp_discount"])
+        billing_settings = {
             partner.id: dashboard.BillingSettings(
                 partner.isp_billing_day,
                 partner.isp_billing_interval,
@@ -250,12 +251,11 @@ class IspDashboard(models.AbstractModel):
             )
             for partner in partners
         }
-        by_customer = defaultdict(list)
-        amounts = {}
-        for index, group in enumerate(due):
-            by_customer[group["partner_id"]].append(
+        # one invoice per customer and currency, as the run makes them
+        by_invoice = defaultdict(list)
+        for group in due:
+            by_invoice[group["partner_id"], group["currency"]].append(
                 dashboard.DueServices(
-                    index,
                     group["next_date"],
                     group["end"] or None,
                     group["period"],
@@ -263,21 +263,12 @@ class IspDashboard(models.AbstractModel):
                     group["amount"],
                 )
             )
-            amounts[index] = group
+        settings = {key: billing_settings[key[0]] for key in by_invoice}
+        _total, per_invoice = dashboard.estimate_run(by_invoice, settings, run_date, advance_days=advance)
         per_currency = defaultdict(float)
-        customers = set()
-        for partner_id, services in by_customer.items():
-            # one customer's services in one currency each: an invoice per currency, as the run makes
-            by_currency = defaultdict(list)
-            for service in services:
-                by_currency[amounts[service.key]["currency"]].append(service)
-            for currency, group in by_currency.items():
-                amount, _per_customer = dashboard.estimate_run(
-                    {partner_id: group}, settings, run_date, advance_days=advance
-                )
-                if amount:
-                    per_currency[currency] += amount
-                    customers.add(partner_id)
+        for (partner_id, currency), amount in per_invoice.items():
+            per_currency[currency] += amount
+        customers = {partner_id for partner_id, _currency in per_invoice}
         total = sum(self._isp_dashboard_convert(scope, currency, amount) for currency, amount in per_currency.items())
         ended = [
             service_id

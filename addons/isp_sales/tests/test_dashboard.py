@@ -45,18 +45,25 @@ class TestDashboardEngine(BaseCase):
         services = {
             "a": [
                 # half of April from the 16th (15 of 30 days), and the whole of May is not due yet
-                dashboard.DueServices(1, date(2027, 4, 16), None, "monthly", False, 60.0),
-                dashboard.DueServices(2, date(2027, 4, 1), None, "monthly", True, 100.0),
+                dashboard.DueServices(date(2027, 4, 16), None, "monthly", False, 60.0),
+                dashboard.DueServices(date(2027, 4, 1), None, "monthly", True, 100.0),
             ],
-            "b": [dashboard.DueServices(3, date(2027, 4, 1), None, "quarterly", False, 90.0)],
+            "b": [dashboard.DueServices(date(2027, 4, 1), None, "quarterly", False, 90.0)],
+            # the same dates and settings as "b": planned once, its own amount
+            "c": [dashboard.DueServices(date(2027, 4, 1), None, "quarterly", False, 30.0)],
         }
         settings = {
             "a": dashboard.BillingSettings(1, "monthly", False, 0.0),
             "b": dashboard.BillingSettings(1, "monthly", False, 10.0),
+            "c": dashboard.BillingSettings(1, "monthly", False, 0.0),
         }
         total, per_customer = dashboard.estimate_run(services, settings, date(2027, 4, 16))
-        self.assertEqual(per_customer, {"a": 30.0, "b": 81.0})
-        self.assertEqual(total, 111.0)
+        self.assertEqual(per_customer, {"a": 30.0, "b": 81.0, "c": 30.0})
+        self.assertEqual(total, 141.0)
+        # a quarterly billing interval bills the quarter's three monthly periods at once
+        quarterly = {"a": dashboard.BillingSettings(1, "quarterly", False, 0.0)}
+        _total, per_customer = dashboard.estimate_run({"a": services["a"][:1]}, quarterly, date(2027, 4, 16))
+        self.assertEqual(per_customer, {"a": 150.0})
 
 
 class IspDashboardCase(IspBillingCase):
