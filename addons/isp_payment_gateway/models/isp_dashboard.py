@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import api, models
 
 from odoo.addons.isp_sales.engine import dashboard

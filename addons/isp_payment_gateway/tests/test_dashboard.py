@@ -52,7 +52,9 @@ class TestDashboardDebits(IspPaymentCase):
         dec = format_date(self.env, december_batch.collection_date, date_format="MMM yyyy")
         self.assertEqual((nov, dec), ("Nov 2026", "Dec 2026"))
         series = {
-            dataset["key"]: {label: value for label, value in zip(chart["labels"], dataset["data"]) if value}
+            dataset["key"]: {
+                label: value for label, value in zip(chart["labels"], dataset["data"], strict=True) if value
+            }
             for dataset in chart["datasets"]
         }
         self.assertEqual(series, {"collected": {nov: 100.0, dec: 50.0}, "returned": {dec: 70.0}})

@@ -197,7 +197,7 @@ class IspDashboard(models.AbstractModel):
                     "value": mrr,
                     "monetary": True,
                     "help": self.env._(
-                        "Active recurring services: price × quantity per month (a yearly price counts "
+                        "Active recurring services: price x quantity per month (a yearly price counts "
                         "one twelfth), untaxed; suspended and pending services are not counted. The changes "
                         "compare the services that ran on the earlier day, at today's prices."
                     ),
@@ -266,7 +266,7 @@ class IspDashboard(models.AbstractModel):
         settings = {key: billing_settings[key[0]] for key in by_invoice}
         _total, per_invoice = dashboard.estimate_run(by_invoice, settings, run_date, advance_days=advance)
         per_currency = defaultdict(float)
-        for (partner_id, currency), amount in per_invoice.items():
+        for (_partner, currency), amount in per_invoice.items():
             per_currency[currency] += amount
         customers = {partner_id for partner_id, _currency in per_invoice}
         total = sum(self._isp_dashboard_convert(scope, currency, amount) for currency, amount in per_currency.items())

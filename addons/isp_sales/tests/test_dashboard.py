@@ -148,9 +148,9 @@ class IspDashboardCase(IspBillingCase):
         cls.credit_note = invoice(date(2027, 3, 8), date(2027, 3, 8), [(cls.hosting, 30.0)], move_type="out_refund")
         cls.draft = invoice(date(2027, 3, 1), date(2027, 3, 1), [(cls.hosting, 777.0)], post=False)
         for move, amount in ((cls.january, 20.0), (cls.paid, 15.0)):
-            cls.env["account.payment.register"].with_context(
-                active_model="account.move", active_ids=move.ids
-            ).create({"amount": amount, "payment_date": date(2027, 2, 1)})._create_payments()
+            cls.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
+                {"amount": amount, "payment_date": date(2027, 2, 1)}
+            )._create_payments()
 
     def _data(self, user=None, companies=None):
         env = self.env(user=user or self.manager)
@@ -171,7 +171,9 @@ class IspDashboardCase(IspBillingCase):
     def _series(chart):
         """{dataset key: {label: value}} without the zeros."""
         return {
-            dataset["key"]: {label: value for label, value in zip(chart["labels"], dataset["data"]) if value}
+            dataset["key"]: {
+                label: value for label, value in zip(chart["labels"], dataset["data"], strict=True) if value
+            }
             for dataset in chart["datasets"]
         }
 
@@ -195,9 +197,7 @@ class TestDashboard(IspDashboardCase):
         # 1 March: the server ran, the contract had not started: 19.80 + 1 + 89 + 30 + 50 = 189.80
         # 15 February: neither had the network: 19.80 + 1 + 89 + 50 = 159.80
         self.assertEqual(changes, {"2027-03-01": (-49.0, -25.8), "2027-02-15": (-19.0, -11.9)})
-        expected = (
-            self.hosting_2 | self.yearly_domain | self.yearly_contract | self.quarterly_net | self.discounted
-        )
+        expected = self.hosting_2 | self.yearly_domain | self.yearly_contract | self.quarterly_net | self.discounted
         self.assertEqual(self._records(figure["action"]), expected)
 
     def test_revenue_per_article_type_and_month(self):
@@ -239,7 +239,7 @@ class TestDashboard(IspDashboardCase):
         data = self._data()
         chart = self._chart(data, "receivables_age")
         self.assertEqual(
-            dict(zip(chart["labels"], chart["datasets"][0]["data"])),
+            dict(zip(chart["labels"], chart["datasets"][0]["data"], strict=True)),
             {"Not due": 69.0, "1-30 days": 10.0, "31-60 days": 0.0, "61-90 days": 100.0, "Over 90 days": 1039.0},
         )
         self.assertEqual(self._figure(data, "receivables")["value"], 1218.0)
@@ -276,7 +276,9 @@ class TestDashboard(IspDashboardCase):
         """Issue 14: with two companies selected, the other currency's amounts are converted at today's rate."""
         company_b = self.env["res.company"].create({"name": "ISP USD Inc.", "currency_id": self.other_currency.id})
         self.manager.company_ids |= company_b
-        customer = self.env["res.partner"].create({"name": "Gamma Inc.", "is_company": True, "company_id": company_b.id})
+        customer = self.env["res.partner"].create(
+            {"name": "Gamma Inc.", "is_company": True, "company_id": company_b.id}
+        )
         self.env["isp.service"].with_company(company_b).create(
             {
                 "partner_id": customer.id,
@@ -356,6 +358,5 @@ DASHBOARD_JS = """
 class TestDashboardClient(IspDashboardCase, HttpCase):
     def test_manager_opens_the_dashboard_and_a_bar(self):
         """Issue 14: the manager's dashboard renders its figures and charts; a bar opens its invoices."""
-        self.manager.password = "isp_manager"
         with freeze_time(TODAY, tick=True):
             self.browser_js("/odoo/isp-dashboard", DASHBOARD_JS, login="isp_manager", timeout=120)
