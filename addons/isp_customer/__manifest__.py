@@ -29,6 +29,7 @@
     "demo": [
         "demo/res_users_demo.xml",
         "demo/res_partner_demo.xml",
+        "demo/res_users_portal_demo.xml",
         "demo/account_demo.xml",
     ],
     "application": True,

@@ -19,4 +19,8 @@
         "views/isp_mandate_portal_templates.xml",
         "views/isp_dashboard_views.xml",
     ],
+    "demo": [
+        "demo/res_company_demo.xml",
+        "demo/isp_sepa_mandate_demo.xml",
+    ],
 }

@@ -18,6 +18,7 @@
         "views/product_template_views.xml",
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
+        "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "views/isp_service_portal_templates.xml",
         "views/isp_invoice_portal_templates.xml",

@@ -1,8 +1,14 @@
-from odoo import models
+from odoo import api, models
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    @api.model
+    def _isp_customer_domain(self):
+        """The documents of ISP customers (customers and former customers) that ISP lists and runs
+        work on: partners of other applications, e.g. Odoo's own demo data, are left alone."""
+        return [("commercial_partner_id.isp_lifecycle", "in", ("customer", "former"))]
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

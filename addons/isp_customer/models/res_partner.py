@@ -790,6 +790,12 @@ class ResPartner(models.Model):
     # Business methods
     # ------------------------------------------------------------------
 
+    def _isp_make_prospect(self):
+        """Turn plain contacts (no ISP lifecycle yet) into prospects: someone the provider quotes."""
+        partners = self.filtered(lambda p: not p.isp_lifecycle)
+        if partners:
+            partners.write({"isp_lifecycle": "prospect"})
+
     def _isp_make_customer(self):
         """Turn prospects, former customers and plain contacts into customers."""
         partners = self.filtered(lambda p: p.isp_lifecycle != "customer")

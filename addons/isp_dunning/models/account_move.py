@@ -105,8 +105,9 @@ class AccountMove(models.Model):
     @api.model
     def _isp_dunning_domain(self, company, day):
         """Open items a dunning run considers on ``day``: overdue posted customer invoices,
-        not blocked, not charges of dunning itself. The payment addon narrows it further."""
+        of ISP customers, not blocked, not charges of dunning itself. The payment addon narrows it further."""
         return [
+            *self._isp_customer_domain(),
             ("company_id", "=", company.id),
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),

@@ -10,7 +10,7 @@ AGES = [
 
 
 class IspDunningOverdueReport(models.Model):
-    """Overdue open customer invoices today, by dunning level and age."""
+    """Overdue open invoices of ISP customers today, by dunning level and age."""
 
     _name = "isp.dunning.overdue.report"
     _description = "Overdue Items by Level and Age"
@@ -58,7 +58,9 @@ class IspDunningOverdueReport(models.Model):
                            move.isp_court_state AS court_state
                       FROM account_move move
                       JOIN res_company company ON company.id = move.company_id
+                      JOIN res_partner customer ON customer.id = move.commercial_partner_id
                      WHERE move.move_type = 'out_invoice'
+                       AND customer.isp_lifecycle IN ('customer', 'former')
                        AND move.state = 'posted'
                        AND move.payment_state IN ('not_paid', 'partial')
                        AND move.invoice_date_due < CURRENT_DATE

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo import fields
@@ -158,3 +160,27 @@ class TestDunningRun(IspDunningCase):
         self.assertEqual(invoice.isp_dunning_level_id, self.env.ref("isp_dunning.level_int_final"))
         self.assertEqual(invoice.isp_dunning_fees + invoice.isp_dunning_interest, 0.0)
         self.assertFalse(invoice.isp_dunning_step_ids.charge_move_id)
+
+    def test_other_partners_invoices_are_not_dunned_nor_listed(self):
+        """Issue 14: an overdue invoice of a partner who is no ISP customer (e.g. Odoo's own demo data)
+        is neither dunned by the run nor listed among the overdue items."""
+        other = self.env["res.partner"].create({"name": "Deco Addict", "is_company": True})
+        # as if posted before the ISP addons were installed (posting makes a partner a customer)
+        with patch.object(type(other), "_isp_make_customer"):
+            foreign = self._due_invoice(other, 500.0, "2025-05-31", invoice_date="2025-05-17")
+        self.assertFalse(other.isp_lifecycle)
+        ours = self._due_invoice(self.business, 1000.0, "2025-05-31", invoice_date="2025-05-17")
+        former = self.env["res.partner"].create(
+            {"name": "Ehemals GmbH", "is_company": True, "isp_customer_kind": "company", "isp_lifecycle": "former"}
+        )
+        still_owed = self._due_invoice(former, 80.0, "2025-05-31", invoice_date="2025-05-17")
+        former.isp_lifecycle = "former"
+
+        run = self._run("2025-06-07")
+        self.assertEqual(run.step_ids.move_id, ours | still_owed, "former customers still owe what they owe")
+        self.assertEqual(run.letter_ids.partner_id, self.business | former)
+        self.assertFalse(foreign.isp_dunning_level_id)
+        self.assertFalse(foreign.isp_dunning_step_ids)
+        self.env.flush_all()
+        rows = self.env["isp.dunning.overdue.report"].search([("move_id", "in", (foreign | ours | still_owed).ids)])
+        self.assertEqual(rows.move_id, ours | still_owed)

@@ -3,6 +3,7 @@ from . import (
     test_dashboard,
     test_debit_batch,
     test_debit_plan,
+    test_demo_data,
     test_dtaus,
     test_dunning_hold,
     test_einvoice_direct_debit,

@@ -56,6 +56,13 @@ class SaleOrder(models.Model):
         )
         return result
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        # whoever the provider quotes is an ISP prospect (customers and former customers stay)
+        orders.partner_id.commercial_partner_id.sudo()._isp_make_prospect()
+        return orders
+
     @api.depends("isp_service_ids.state")
     def _compute_isp_service_count(self):
         for order in self:
