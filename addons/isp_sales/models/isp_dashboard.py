@@ -366,8 +366,10 @@ class IspDashboard(models.AbstractModel):
 
     @api.model
     def _isp_dashboard_open_invoice_domain(self, scope):
+        """Open posted invoices of ISP customers (other partners' invoices, e.g. Odoo's demo data, are left out)."""
         return [
             *self._isp_dashboard_company_domain(scope),
+            *self.env["account.move"]._isp_customer_domain(),
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "in", ("not_paid", "partial")),
@@ -465,10 +467,11 @@ class IspDashboard(models.AbstractModel):
 
     @api.model
     def _isp_dashboard_revenue_domain(self, scope):
-        """Product lines of posted customer invoices and credit notes of the chart's months."""
+        """Product lines of posted invoices and credit notes of ISP customers in the chart's months."""
         months = scope["months"]
         return [
             *self._isp_dashboard_company_domain(scope),
+            ("move_id", "any", self.env["account.move"]._isp_customer_domain()),
             ("parent_state", "=", "posted"),
             ("move_id.move_type", "in", ("out_invoice", "out_refund")),
             ("display_type", "=", "product"),

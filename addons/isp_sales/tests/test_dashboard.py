@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -303,6 +304,29 @@ class TestDashboard(IspDashboardCase):
         self.assertEqual(only_b["currency"]["name"], self.other_currency.name)
         self.assertAlmostEqual(self._figure(only_b, "mrr")["value"], 125.0)
         self.assertEqual(self._records(self._figure(only_b, "mrr")["action"]).company_id, company_b)
+
+    def test_other_partners_invoices_left_out(self):
+        """Issue 14: invoices of partners that are no ISP customers (e.g. Odoo's demo data) are not in the figures."""
+        other = self.env["res.partner"].create({"name": "Deco Addict", "is_company": True})
+        other_invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": other.id,
+                "invoice_date": date(2027, 3, 1),
+                "invoice_date_due": date(2027, 3, 1),
+                "invoice_line_ids": [
+                    Command.create({"product_id": self.hosting.id, "quantity": 1, "price_unit": 500.0, "tax_ids": []})
+                ],
+            }
+        )
+        # posted as Odoo's demo data is, without the ISP addons making its partner a customer
+        with patch.object(type(other), "_isp_make_customer"):
+            other_invoice.action_post()
+        self.assertFalse(other.isp_lifecycle)
+        data = self._data()
+        self.assertEqual(self._figure(data, "receivables")["value"], 1218.0)
+        self.assertEqual(self._series(self._chart(data, "revenue"))["hosting"]["Mar 2027"], 20.0)
+        self.assertNotIn(other_invoice, self._records(self._figure(data, "overdue")["action"]))
 
     def test_clerk_and_portal_user_refused(self):
         """Issue 14: only ISP managers get the dashboard's figures: a clerk and a portal user are refused."""
