@@ -17,6 +17,7 @@
         "views/isp_debit_batch_views.xml",
         "views/isp_debit_return_views.xml",
         "views/isp_mandate_portal_templates.xml",
+        "views/isp_dashboard_views.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",

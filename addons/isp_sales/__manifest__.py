@@ -25,8 +25,14 @@
         "views/isp_billing_run_views.xml",
         "report/isp_invoice_report.xml",
         "wizards/isp_service_terminate_views.xml",
+        "views/isp_dashboard_views.xml",
         "views/isp_sales_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "isp_sales/static/src/dashboard/*",
+        ],
+    },
     "demo": [
         "demo/res_company_demo.xml",
         "demo/product_demo.xml",

@@ -2,6 +2,7 @@ from . import (
     account_move,
     account_move_line,
     isp_billing_run,
+    isp_dashboard,
     isp_dunning_base_rate,
     isp_dunning_letter,
     isp_dunning_level,

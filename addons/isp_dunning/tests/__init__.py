@@ -4,6 +4,7 @@ from . import (
     test_dunning_letters,
     test_dunning_run,
     test_einvoice_dunning_fee,
+    test_dashboard,
     test_install,
     test_interest_engine,
 )

@@ -2,6 +2,7 @@ from . import (
     account_edi_common,
     account_move,
     account_payment,
+    isp_dashboard,
     isp_debit_batch,
     isp_debit_return,
     isp_demo_history,

@@ -1,5 +1,6 @@
 from . import (
     test_charge_taxes,
+    test_dashboard,
     test_debit_batch,
     test_debit_plan,
     test_demo_data,

@@ -11,6 +11,7 @@ from . import account_move_line
 from . import account_move
 from . import isp_run_mixin
 from . import isp_billing_run
+from . import isp_dashboard
 from . import ir_actions_report
 from . import account_payment
 from . import ir_cron

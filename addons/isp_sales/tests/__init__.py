@@ -15,4 +15,5 @@ from . import test_einvoice_cii
 from . import test_einvoice_rules
 from . import test_einvoice_ubl
 from . import test_einvoice_delivery
+from . import test_dashboard
 from . import test_isp_lists
