@@ -19,6 +19,11 @@
         "views/isp_mandate_portal_templates.xml",
         "views/isp_dashboard_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "isp_payment_gateway/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/res_company_demo.xml",
         "demo/isp_sepa_mandate_demo.xml",

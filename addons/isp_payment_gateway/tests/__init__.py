@@ -9,6 +9,7 @@ from . import (
     test_dunning_hold,
     test_einvoice_direct_debit,
     test_einvoice_direct_debit_ubl,
+    test_first_hour,
     test_install,
     test_mandate,
     test_pain008,
