@@ -354,7 +354,8 @@ def task_run(args):
             fail("could not upgrade the ISP addons (see .logs/run-upgrade.log)")
     print(
         f"run: http://localhost:{port} database {DEMO_DB}\n"
-        "run: log in as admin/admin (administrator), manager/manager (ISP manager) or clerk/clerk (ISP user)"
+        "run: log in as admin/admin (administrator), manager/manager (ISP manager), clerk/clerk (ISP user);\n"
+        "run: portal: kunde/kunde (a customer), reseller/reseller (a reseller) on /my"
     )
     command = odoo_command(odoo, f"--database={DEMO_DB}", f"--db-filter=^{DEMO_DB}$", f"--http-port={port}")
     if args.check:

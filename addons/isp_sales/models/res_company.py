@@ -76,7 +76,7 @@ class ResCompany(models.Model):
         )
         if tax:
             return tax
-        label = self.env._("VAT %(rate)s%%", rate=f"{rate:g}")
+        label = self.env._("VAT %(rate)s%%", rate=format(rate, "g"))
         group = self.env["account.tax.group"].create(
             {"name": label, "company_id": self.id, "country_id": self.account_fiscal_country_id.id}
         )
