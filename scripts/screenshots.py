@@ -28,7 +28,7 @@ PAGES = [
     ("dashboard.png", "manager", "manager", "/odoo/action-isp_sales.isp_dashboard_action", ".o_isp_dashboard canvas"),
     ("invoice-runs.png", "manager", "manager", "/odoo/action-isp_sales.isp_billing_run_action", ".o_list_renderer"),
     ("dunning-runs.png", "manager", "manager", "/odoo/action-isp_dunning.isp_dunning_run_action", ".o_list_renderer"),
-    ("portal-home.png", "kunde", "kunde", "/my", ".o_portal_my_home"),
+    ("portal-home.png", "kunde", "kunde", "/my", "a[href^='/my/invoices']"),
     ("portal-services.png", "kunde", "kunde", "/my/services", ".o_portal_my_doc_table, table"),
     ("portal-invoices.png", "kunde", "kunde", "/my/invoices", ".o_portal_my_doc_table, table"),
 ]
@@ -101,7 +101,8 @@ class Chromium:
                 return message.get("result", {})
 
     def wait_for(self, selector, timeout=30):
-        expression = f"!!document.querySelector({json.dumps(selector)})"
+        # there and visible (the portal shows its document counters once they are loaded)
+        expression = f"[...document.querySelectorAll({json.dumps(selector)})].some((e) => e.offsetParent !== null)"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.send("Runtime.evaluate", expression=expression)["result"].get("value"):
