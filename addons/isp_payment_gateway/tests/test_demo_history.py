@@ -57,7 +57,7 @@ class TestDemoHistory(TransactionCase):
         self.assertEqual(datetime.datetime.__name__, "datetime")
 
     def test_every_demo_invoice_has_taxes_and_a_period_per_service_line(self):
-        """Issue 14: every demo customer invoice states VAT, and each service line its period."""
+        """Issue 14: every demo customer invoice states VAT, and each service line its period (runs and orders)."""
         # dunning charges and return fees are damages: no VAT by law
         sales = self.invoices.filtered(lambda move: not move.isp_dunning_charge)
         self.assertTrue(sales)
@@ -70,9 +70,14 @@ class TestDemoHistory(TransactionCase):
         )
         self.assertEqual(without_tax, reverse_charge, "invoices charging VAT without a tax line")
         self.assertGreater(len(sales - without_tax), len(sales) * 3 / 4)
-        service_lines = lines.filtered("isp_service_id")
+        # the service lines of the runs and the recurring articles of orders (new services, renewals, resellers)
+        service_lines = lines.filtered(lambda line: line.isp_service_id or line.product_id.isp_recurring)
         self.assertGreater(len(service_lines), 50)
-        self.assertTrue(all(line.isp_period_start and line.isp_period_end for line in service_lines))
+        self.assertTrue(service_lines.filtered(lambda line: line.move_id.invoice_origin and not line.isp_service_id))
+        self.assertFalse(
+            service_lines.filtered(lambda line: not (line.isp_period_start and line.isp_period_end)).mapped("name"),
+            "service lines without their period",
+        )
 
     def test_payments_transfer_online_and_prepaid_credit(self):
         """Issue 14: invoices paid by transfer and online; prepaid credit used by an invoice run."""

@@ -32,6 +32,12 @@ class SaleOrderLine(models.Model):
     isp_renewal_done = fields.Boolean(
         string="Renewal Done", copy=False, readonly=True, help="The renewed services were extended."
     )
+    isp_period_start = fields.Date(
+        string="Period From", copy=False, readonly=True, help="First day of the term this line invoices."
+    )
+    isp_period_end = fields.Date(
+        string="Period To", copy=False, readonly=True, help="Last day of the term this line invoices."
+    )
     isp_setup_parent_line_id = fields.Many2one(
         "sale.order.line", string="Setup Fee For", ondelete="cascade", copy=False, index="btree_not_null"
     )
@@ -63,6 +69,13 @@ class SaleOrderLine(models.Model):
                     for line in with_setup
                 ]
             )
+
+    def _prepare_invoice_line(self, **optional_values):
+        """The invoice line states the term it bills (service period, EN 16931 BG-26)."""
+        values = super()._prepare_invoice_line(**optional_values)
+        if self.isp_period_start:
+            values.update(isp_period_start=self.isp_period_start, isp_period_end=self.isp_period_end)
+        return values
 
     def _isp_identifier_list(self):
         self.ensure_one()
@@ -122,12 +135,31 @@ class SaleOrderLine(models.Model):
         )
         vals_list = [vals for line in lines for vals in line._isp_prepare_service_vals()]
         # confirming the order is the permission to create its services
-        return self.env["isp.service"].sudo().create(vals_list)
+        services = self.env["isp.service"].sudo().create(vals_list)
+        for line in lines:
+            # the order invoices the first term of its recurring services
+            recurring = line.isp_service_ids.filtered("next_invoice_date")
+            if recurring:
+                line.write(
+                    {
+                        "isp_period_start": min(recurring.mapped("date_start")),
+                        "isp_period_end": max(recurring.mapped("next_invoice_date")) - relativedelta(days=1),
+                    }
+                )
+        return services
 
     def _isp_extend_renewed_services(self):
         """Confirmed renewal lines extend their services by one term instead of creating new ones."""
         for line in self.filtered(lambda line: line.isp_renewed_service_ids and not line.isp_renewal_done):
-            line.isp_renewal_done = True
+            terms = [service._isp_next_term() for service in line.isp_renewed_service_ids.sudo()]
+            # the renewal order invoices the new term
+            line.write(
+                {
+                    "isp_renewal_done": True,
+                    "isp_period_start": min(start for start, _end in terms),
+                    "isp_period_end": max(end for _start, end in terms),
+                }
+            )
             for service in line.isp_renewed_service_ids.sudo():
                 term_start, term_end = service._isp_next_term()
                 values = {"date_end": term_end, "price_unit": line.price_unit, "price_source": "order"}

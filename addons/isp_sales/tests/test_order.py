@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from freezegun import freeze_time
 
@@ -142,6 +142,38 @@ class TestOrderServices(IspSalesCase):
         self.assertEqual(domains[0].date_end, date(2028, 3, 9))
         self.assertEqual(domains[1].date_end, date(2028, 3, 9), "open-ended: after the current yearly term")
         self.assertIn(renewal.name, domains[0].message_ids[0].body)
+
+    def test_order_invoice_lines_state_the_term_they_bill(self):
+        """Issue 14: an order's invoice states on each line the term it bills (BG-26): the first billing period of
+        the services it creates, the term a renewal adds; one-off lines (setup fees) state none."""
+        with freeze_time("2026-03-10"):
+            order = self._order([(self.hosting, 1, "www.term.de"), (self.domain, 1, "term.de")])
+            order.action_confirm()
+            invoice = order._create_invoices()
+        for service in order.isp_service_ids:
+            line = invoice.invoice_line_ids.filtered(
+                lambda line, service=service: line.product_id == service.product_id
+            )
+            self.assertEqual(line.isp_period_start, date(2026, 3, 10))
+            self.assertEqual(line.isp_period_end, service.next_invoice_date - timedelta(days=1))
+            self.assertFalse(line.isp_service_id, "the invoice run's once-per-period guard is for its own lines")
+        domain_line = invoice.invoice_line_ids.filtered(lambda line: line.product_id == self.domain)
+        self.assertEqual(domain_line.isp_period_end, date(2027, 3, 9))
+        setup = invoice.invoice_line_ids.filtered(lambda line: line.product_id == self.setup_fee)
+        self.assertTrue(setup)
+        self.assertFalse(setup.isp_period_start or setup.isp_period_end)
+
+        domain = order.isp_service_ids.filtered(lambda service: service.product_id == self.domain)
+        domain.date_end = date(2027, 3, 9)
+        with freeze_time("2027-02-01"):
+            action = domain.with_user(self.salesman).action_isp_renew()
+            renewal = self.env["sale.order"].browse(action["res_id"])
+            renewal.action_confirm()
+            renewal_invoice = renewal._create_invoices()
+        self.assertEqual(
+            (renewal_invoice.invoice_line_ids.isp_period_start, renewal_invoice.invoice_line_ids.isp_period_end),
+            (date(2027, 3, 10), date(2028, 3, 9)),
+        )
 
     def test_renew_a_single_service(self):
         order = self._order([(self.hosting, 1, "www.single.de")])
