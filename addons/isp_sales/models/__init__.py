@@ -11,6 +11,8 @@ from . import account_move_line
 from . import account_move
 from . import isp_run_mixin
 from . import isp_billing_run
+from . import isp_billing_run_line
+from . import isp_billing_run_error
 from . import isp_dashboard
 from . import ir_actions_report
 from . import account_payment
