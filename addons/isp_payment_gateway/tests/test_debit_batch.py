@@ -5,34 +5,19 @@ from lxml import etree
 from psycopg2 import IntegrityError
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..engine import dtaus, pain008
 from ..models import isp_debit_batch
-from .common import IspPaymentCase
+from .common import IspDebitCase
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
 
 
 @tagged("post_install", "-at_install")
-class TestDebitBatch(IspPaymentCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.business.write(
-            {"street": "Hauptstraße 5", "zip": "80331", "city": "München", "country_id": cls.env.ref("base.de").id}
-        )
-        cls.business.isp_payment_method = "sepa"
-        cls.business_mandate = cls.env["isp.sepa.mandate"].create(
-            {"partner_id": cls.business.id, "bank_account_id": cls.business_account.id, "signature_date": "2025-01-15"}
-        )
-        cls.business_mandate.action_activate()
-
-    def _invoice_on(self, partner, amount, day):
-        return self._due_invoice(partner, amount, day, invoice_date=day)
-
+class TestDebitBatch(IspDebitCase):
     def test_lead_time_groups_payments_and_file(self):
         consumer_mandate = self._sepa_customer(self.consumer, self.consumer_account)
         first = self._invoice_on(self.business, 100.0, "2026-12-01")
@@ -236,8 +221,12 @@ class TestDebitBatch(IspPaymentCase):
     def test_scheduled_run_and_rights(self):
         self._invoice_on(self.business, 100.0, "2026-12-01")
         with freeze_time("2026-12-14"):
-            with self.assertRefused(UserError, "Only ISP managers"):
-                self.env["isp.debit.batch"].with_user(self.manager).create({}).with_user(self.clerk).action_preview()
+            batch = self.env["isp.debit.batch"].with_user(self.manager).create({})
+            for action in ("action_preview", "action_generate", "action_confirm"):
+                with self.assertRefused(AccessError, "not allowed to modify"):
+                    getattr(batch.with_user(self.clerk), action)()
+            self.assertFalse(batch.line_ids)
+            self.assertEqual(batch.state, "draft")
             self.env["isp.debit.batch"]._cron_isp_debit_run()
             self.env["isp.debit.batch"]._cron_isp_debit_run()
         batches = self.env["isp.debit.batch"].search([("company_id", "=", self.env.company.id)])

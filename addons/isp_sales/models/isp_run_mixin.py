@@ -48,10 +48,16 @@ class IspRunMixin(models.AbstractModel):
     _isp_cron_xmlid = None
     #: stored totals of the run, summed from its chunks' counters
     _isp_counter_fields = ()
+    #: chunks one call of the scheduled action processes (0: all of them)
+    _isp_cron_chunks_per_call = 1
+    #: the state of a run that has finished
+    _isp_finished_state = "done"
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    state = fields.Selection(RUN_STATES, default="draft", required=True, readonly=True, copy=False)
+    state = fields.Selection(
+        selection="_isp_state_selection", default="draft", required=True, readonly=True, copy=False
+    )
     trigger = fields.Selection(
         [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
     )
@@ -62,7 +68,12 @@ class IspRunMixin(models.AbstractModel):
     chunk_count = fields.Integer(string="Parts", compute="_compute_progress")
     chunk_done_count = fields.Integer(string="Parts Done", compute="_compute_progress")
     progress = fields.Float(compute="_compute_progress", help="Share of the run's parts done, in percent.")
-    progress_summary = fields.Char(string="Progress Summary", compute="_compute_progress")
+    progress_summary = fields.Char(compute="_compute_progress")
+
+    @api.model
+    def _isp_state_selection(self):
+        """A run's states: draft, previewed, running (its chunks are processed), done."""
+        return RUN_STATES
 
     @api.depends("error_ids")
     def _compute_error_count(self):
@@ -82,7 +93,8 @@ class IspRunMixin(models.AbstractModel):
             done = counts[run.id]["done"]
             run.chunk_count = total
             run.chunk_done_count = done
-            run.progress = 100.0 * done / total if total else (100.0 if run.state == "done" else 0.0)
+            finished = run.state not in ("draft", "preview", "running")
+            run.progress = 100.0 * done / total if total else (100.0 if finished else 0.0)
             run.progress_summary = run._isp_progress_summary(done, total) if run.state == "running" else False
 
     def _isp_progress_summary(self, done, total):
@@ -332,7 +344,7 @@ class IspRunMixin(models.AbstractModel):
     def _isp_finish_if_done(self):
         """Finish the run when all its chunks are done. Returns whether it is done."""
         self.ensure_one()
-        if self.state == "done":
+        if self.state != "running":
             return True
         if self._isp_chunks().filtered(lambda chunk: chunk.state != "done"):
             return False
@@ -348,7 +360,7 @@ class IspRunMixin(models.AbstractModel):
         self.write(
             {
                 **{name: totals.get(name, 0) for name in self._isp_counter_fields},
-                "state": "done",
+                "state": self._isp_finished_state,
                 "finished_at": finished,
                 "duration": (finished - self.started_at).total_seconds(),
             }
@@ -369,8 +381,19 @@ class IspRunMixin(models.AbstractModel):
     # Scheduled run
     # ------------------------------------------------------------------
 
+    def _isp_record_failure(self, error):
+        """A step of the scheduled run failed on this run as a whole (not on one customer): it is
+        logged (a refusal without, anything else with its traceback, at warning level so that the
+        other companies go on) and recorded on the run."""
+        if isinstance(error, UserError):
+            _logger.warning("%s: %s", self.display_name, error)
+        else:
+            _logger.warning("%s failed", self.display_name, exc_info=error)
+        self._isp_record_errors({self.env["res.partner"]: self.env["ir.cron"]._isp_error_message(error)})
+
     def _isp_run_batch(self):
-        """The scheduled run's step: process the next pending chunk in this transaction.
+        """The scheduled run's step: process the next pending chunks (``_isp_cron_chunks_per_call``)
+        in this transaction.
 
         A serialization failure (another run changed these customers after this transaction
         began) leaves the chunk for the next call, in a new transaction. Queued chunks are left
@@ -380,10 +403,10 @@ class IspRunMixin(models.AbstractModel):
         """
         self.ensure_one()
         pending = self._isp_chunks().filtered(lambda chunk: chunk.state == "pending")
-        if pending:
+        for chunk in pending[: self._isp_cron_chunks_per_call or len(pending)]:
             try:
                 with self.env.cr.savepoint():
-                    self._isp_process_chunk(pending[0])
+                    self._isp_process_chunk(chunk)
             except pg_errors.SerializationFailure:
                 _logger.info("%s: customers handled by a concurrent run, retrying", self.display_name)
                 return True
@@ -395,7 +418,8 @@ class IspRunMixin(models.AbstractModel):
     @api.model
     def _isp_cron_step(self):
         """One call of the scheduled action: per company, start today's run or go on with the
-        running one, one chunk per call; the scheduler calls again while chunks remain."""
+        running one; the scheduler calls again while chunks remain. A company whose run fails is
+        recorded on its run, and the other companies go on."""
         remaining = 0
         companies = self._isp_cron_companies()
         running = self.sudo().search([("state", "=", "running")])
@@ -403,11 +427,23 @@ class IspRunMixin(models.AbstractModel):
             # the scheduled run works for every company, whoever the cron user is
             runs = self.sudo().with_company(company)
             run = running.filtered(lambda run, company=company: run.company_id == company)[:1].with_company(company)
-            if not run:
+            new = not run
+            if new:
                 run = runs._isp_cron_new_run(company)
                 if not run:
                     continue
-                run._isp_start()
-            if run._isp_run_batch():
-                remaining += 1
+            try:
+                with self.env.cr.savepoint():
+                    if new:
+                        run._isp_start()
+                        pending = run._isp_chunks().filtered(lambda chunk: chunk.state == "pending")
+                        # parallel workers (a job queue) take the chunks, or this scheduled action does
+                        if pending and run._isp_dispatch(pending):
+                            continue
+                    if run._isp_run_batch():
+                        remaining += 1
+            except pg_errors.SerializationFailure:
+                raise
+            except Exception as error:  # logged with its traceback and recorded on the run
+                run._isp_record_failure(error)
         self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
