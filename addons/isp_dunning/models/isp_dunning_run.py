@@ -320,7 +320,9 @@ class IspDunningRun(models.Model):
         return [plan for plan in planned if plan["partner"] not in errors], errors
 
     def _isp_price_steps(self, plans, base_rates, flat_fee_moves):
-        """Fees, flat fees and interest of the planned steps; totals per plan.
+        """Fees, flat fees and interest of the planned steps; totals per plan. The rules are the
+        engine's (``dunning.price_steps``, ``interest.rates_for``, ``interest.interest_periods``);
+        this gathers their data.
 
         :return: errors per customer whose charges cannot be computed (no base rate)
         """
@@ -341,31 +343,42 @@ class IspDunningRun(models.Model):
             profile = plan["profile"]
             partner = plan["partner"]
             business = partner.isp_customer_kind in BUSINESS_KINDS
-            if profile.interest_basis == "statutory_de":
-                rates, points = base_rates, interest.statutory_points(business)
-            else:
-                rates, points = [(fields.Date.to_date("1900-01-01"), Decimal(str(profile.interest_rate)))], Decimal("0")
-            top = max(plan["steps"], key=lambda step: (step["level"].sequence, step["level"].days_overdue))
-            for step in plan["steps"]:
-                move, level = step["move"], step["level"]
+            rates, points = interest.rates_for(
+                profile.interest_basis, business, base_rates, Decimal(str(profile.interest_rate))
+            )
+            top, priced = dunning.price_steps(
+                [
+                    dunning.PlannedStep(
+                        key=index,
+                        rank=(step["level"].sequence, step["level"].days_overdue),
+                        fee=Decimal(str(step["level"].fee_amount)),
+                        interest=step["level"].apply_interest and profile.interest_basis != "none",
+                        due_date=step["move"].invoice_date_due,
+                        interest_until=step["move"].isp_interest_until or None,
+                        flat_fee_charged=step["move"].id in flat_fee_moves,
+                    )
+                    for index, step in enumerate(plan["steps"])
+                ],
+                business,
+                profile.flat_fee and profile.flat_fee_amount,
+            )
+            for index, step in enumerate(plan["steps"]):
+                move, charge = step["move"], priced[index]
                 step.update(
                     days_overdue=(day - move.invoice_date_due).days,
                     open_amount=move.amount_residual_signed,
-                    fee_amount=level.fee_amount if step is top else 0.0,
-                    flat_fee_amount=0.0,
+                    fee_amount=float(charge.fee),
+                    flat_fee_amount=float(charge.flat_fee),
                     interest_amount=0.0,
                     periods=[],
                 )
-                if not (level.apply_interest and profile.interest_basis != "none"):
+                if charge.interest_start is None:
                     continue
-                if profile.flat_fee and business and move.id not in flat_fee_moves:
-                    step["flat_fee_amount"] = profile.flat_fee_amount
-                start = max(move.invoice_date_due, move.isp_interest_until or move.invoice_date_due) + timedelta(days=1)
                 # fees and interest billed on this invoice carry no interest
                 principal = Decimal(str(move.amount_total_signed)) - charges.get(move.id, Decimal("0"))
                 changes = dunning.principal_changes(principal, move.invoice_date_due, payments.get(move.id, []))
                 try:
-                    periods = interest.interest_periods(changes, start, day, rates, points)
+                    periods = interest.interest_periods(changes, charge.interest_start, day, rates, points)
                 except interest.MissingRate as error:
                     errors[partner] = self.env._(
                         "No base rate for the default interest of %(invoice)s: %(error)s.",
@@ -375,7 +388,7 @@ class IspDunningRun(models.Model):
                     continue
                 step["periods"] = periods
                 step["interest_amount"] = float(interest.total(periods))
-            plan["top"] = top
+            plan["top"] = plan["steps"][top]
             plan["fee_total"] = sum(step["fee_amount"] + step["flat_fee_amount"] for step in plan["steps"])
             plan["interest_total"] = sum(step["interest_amount"] for step in plan["steps"])
             plan["charge_total"] = plan["fee_total"] + plan["interest_total"]
