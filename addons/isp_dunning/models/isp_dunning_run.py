@@ -489,7 +489,6 @@ class IspDunningRun(models.Model):
     def _isp_execute_plans(self, plans):
         if not plans:
             return
-        day = self.date
         letters = (
             self.env["isp.dunning.letter"]
             .sudo()
@@ -518,30 +517,7 @@ class IspDunningRun(models.Model):
             if mode == "next_invoice" and plan["partner"].id not in billed:
                 mode = "invoice"
             plan["charge_mode"] = mode
-            for step in plan["steps"]:
-                charged = step["fee_amount"] + step["flat_fee_amount"] + step["interest_amount"]
-                periods = step["periods"]
-                step_vals.append(
-                    {
-                        "move_id": step["move"].id,
-                        "partner_id": plan["partner"].id,
-                        "level_id": step["level"].id,
-                        "run_id": self.id,
-                        "letter_id": letter.id,
-                        "date": day,
-                        "days_overdue": step["days_overdue"],
-                        "open_amount": step["open_amount"],
-                        "action": step["level"].action,
-                        "fee_amount": step["fee_amount"],
-                        "flat_fee_amount": step["flat_fee_amount"],
-                        "interest_amount": step["interest_amount"],
-                        "interest_from": periods[0].start if periods else False,
-                        "interest_to": periods[-1].end if periods else False,
-                        "interest_days": sum(period.days for period in periods),
-                        "interest_rate": _rates_label(periods),
-                        "charge_state": ("pending" if mode == "next_invoice" else "invoiced") if charged else "none",
-                    }
-                )
+            step_vals.extend(self._isp_prepare_dunning_step_vals(plan, step, letter) for step in plan["steps"])
         steps = self.env["isp.dunning.step"].sudo().create(step_vals)
         self._isp_update_items(plans)
         charge_moves = self._isp_charge_invoices(plans, steps)
@@ -557,6 +533,42 @@ class IspDunningRun(models.Model):
                 "terminated_count": self.terminated_count + terminated,
             }
         )
+
+    def _isp_prepare_dunning_step_vals(self, plan, step, letter):
+        """Prepare the values of the dunning step (``isp.dunning.step``) that one item of a
+        customer reaches in this run. Override to add or change values; the step is created
+        with those of all items of the run at once.
+
+        :param dict plan: the customer's plan: ``partner``, ``profile``, ``items``, ``steps``,
+            ``overdue``, the totals and the ``charge_mode`` of its fees and interest
+            (``invoice``: a charge invoice per run, ``next_invoice``: with the next periodic invoice)
+        :param dict step: one of ``plan["steps"]``: ``move``, ``level``, ``days_overdue``,
+            ``open_amount``, ``fee_amount``, ``flat_fee_amount``, ``interest_amount`` and the
+            interest ``periods`` (``interest.InterestPeriod``)
+        :param letter: the customer's ``isp.dunning.letter`` of this run
+        :return: dict of values for ``isp.dunning.step.create``
+        """
+        charged = step["fee_amount"] + step["flat_fee_amount"] + step["interest_amount"]
+        periods = step["periods"]
+        return {
+            "move_id": step["move"].id,
+            "partner_id": plan["partner"].id,
+            "level_id": step["level"].id,
+            "run_id": self.id,
+            "letter_id": letter.id,
+            "date": self.date,
+            "days_overdue": step["days_overdue"],
+            "open_amount": step["open_amount"],
+            "action": step["level"].action,
+            "fee_amount": step["fee_amount"],
+            "flat_fee_amount": step["flat_fee_amount"],
+            "interest_amount": step["interest_amount"],
+            "interest_from": periods[0].start if periods else False,
+            "interest_to": periods[-1].end if periods else False,
+            "interest_days": sum(period.days for period in periods),
+            "interest_rate": _rates_label(periods),
+            "charge_state": ("pending" if plan["charge_mode"] == "next_invoice" else "invoiced") if charged else "none",
+        }
 
     def _isp_letter_vals(self, plan):
         partner = plan["partner"]
