@@ -265,7 +265,8 @@ class TestDunningActions(IspDunningCase):
             with self.assertRefused(AccessError, "not allowed to modify"):
                 getattr(run.with_user(self.clerk), action)()
         self.assertEqual(run.state, "draft")
-        self.assertFalse(run.letter_ids | run.preview_line_ids)
+        self.assertFalse(run.letter_ids)
+        self.assertFalse(run.preview_line_ids)
         with self.assertRefused(AccessError, "not allowed|access"):
             self.env["isp.dunning.run"].with_user(self.clerk).create({})
         portal = self.env["res.users"].create(

@@ -197,42 +197,35 @@ class IspDebitBatch(models.Model):
         return debit_plan.plan(entries, self.date, company.isp_sepa_lead_days, company.isp_sepa_prenotification_days)
 
     def _isp_plan_lines(self, candidates, errors):
-        """Plan ``candidates`` and write the due ones as draft lines, all in one savepoint; when that
-        fails, invoice by invoice, each in its own savepoint, so that one broken record leaves out only
-        its own debit. What is left out is added to ``errors`` ({invoice: (mandate, reason)}).
+        """Plan ``candidates`` and write the due ones as draft lines, all at once; when that fails,
+        invoice by invoice (``ir.cron._isp_process_isolated``), so that one broken record leaves out
+        only its own debit. What is left out is added to ``errors`` ({invoice: (mandate, reason)}).
 
         :return: (groups, waiting, lines)
         """
         groups, waiting = self._isp_plan(candidates)
-        planned = [
-            (move, mandate, group)
+        planned = {
+            move: (mandate, group)
             for group in groups
             for candidate in group.candidates
             for move, mandate in [candidate.key]
-        ]
-        try:
-            with self.env.cr.savepoint():
-                found = {}
-                lines = self._isp_create_lines(planned, found)
+        }
+        moves = self.env["account.move"].sudo().browse([move.id for move in planned])
+        lines = self.env["isp.debit.batch.line"].sudo()
+
+        def create(invoices):
+            nonlocal lines
+            found = {}
+            created = self._isp_create_lines([(move, *planned[move]) for move in invoices], found)
+            # what the database refuses fails here, before it is counted
+            self.env.flush_all()
+            lines |= created
             errors.update(found)
-        except Exception:  # one bad record must not stop the batch: each on its own below
-            _logger.info("Debit batch %s: planning failed, planning invoice by invoice", self.name)
-            lines = self.env["isp.debit.batch.line"].sudo()
-            for move, mandate, group in planned:
-                try:
-                    with self.env.cr.savepoint():
-                        found = {}
-                        lines |= self._isp_create_lines([(move, mandate, group)], found)
-                    errors.update(found)
-                except Exception as error:  # logged with its traceback and recorded
-                    _logger.warning(
-                        "Debit batch %s: invoice %s (mandate %s) left out",
-                        self.name,
-                        move.name,
-                        mandate.name,
-                        exc_info=True,
-                    )
-                    errors[move] = (mandate, _error_text(error))
+
+        def left_out(move, reason):
+            errors[move] = (planned[move][0], reason)
+
+        self.env["ir.cron"]._isp_process_isolated(moves, create, on_error=left_out, together=True)
         return groups, waiting, lines
 
     def _isp_create_lines(self, planned, errors):
@@ -687,7 +680,9 @@ class IspDebitBatch(models.Model):
             _logger.warning("Debit batch %s not generated: %s", self.name, error)
         else:
             _logger.warning("Debit batch %s failed", self.name, exc_info=error)
-        self._isp_log_errors([self.env._("%(batch)s: %(reason)s", batch=self.name, reason=_error_text(error))])
+        self._isp_log_errors(
+            [self.env._("%(batch)s: %(reason)s", batch=self.name, reason=self.env["ir.cron"]._isp_error_message(error))]
+        )
 
 
 def _mandate_expired(mandate, day):
@@ -695,10 +690,3 @@ def _mandate_expired(mandate, day):
     return debit_plan.mandate_expired(
         mandate.last_debit_date, mandate.signature_date or mandate.create_date.date(), day
     )
-
-
-def _error_text(error):
-    """What the user reads of ``error``: a refusal's message, the kind and text of anything else."""
-    if isinstance(error, UserError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"

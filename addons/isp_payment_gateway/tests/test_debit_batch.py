@@ -467,7 +467,7 @@ class TestDebitBatch(IspPaymentCase):
         with (
             patch.object(type(broken), "_isp_debit_amount", failing_amount),
             freeze_time("2026-12-14"),
-            self.assertLogs("odoo.addons.isp_payment_gateway.models.isp_debit_batch", "WARNING") as logs,
+            self.assertLogs("odoo.addons.isp_sales.models.ir_cron", "WARNING") as logs,
         ):
             self.env["isp.debit.batch"]._cron_isp_debit_run()
         batch = self.env["isp.debit.batch"].search([("company_id", "=", self.env.company.id)])

@@ -69,6 +69,7 @@ class IspRunMixin(models.AbstractModel):
         for run in self:
             run.error_count = len(run.error_ids)
 
+    @api.depends("state")
     def _compute_progress(self):
         groups = self.env["isp.run.chunk"]._read_group(
             [("run_model", "=", self._name), ("run_id", "in", self.ids)], ["run_id", "state"], ["__count"]
@@ -308,35 +309,24 @@ class IspRunMixin(models.AbstractModel):
 
     def _isp_execute(self, plans):
         """Execute the plans of a chunk at once; when that fails, customer by customer, so that one
-        broken customer is recorded and the others are done.
+        broken customer is recorded and the others are done (``ir.cron._isp_process_isolated``).
 
         :return: (counters, errors)
         """
-        try:
-            with self.env.cr.savepoint():
-                return self._isp_execute_plans(plans), {}
-        except pg_errors.SerializationFailure:
-            raise
-        except Exception:
-            _logger.info("%s: chunk failed, customer by customer", self.display_name, exc_info=True)
         by_partner = defaultdict(list)
         for plan in plans:
             by_partner[self._isp_plan_partner(plan)].append(plan)
+        partners = self.env["res.partner"].browse([partner.id for partner in by_partner])
         counters, errors = {}, {}
-        for partner, partner_plans in by_partner.items():
-            try:
-                with self.env.cr.savepoint():
-                    done = self._isp_execute_plans(partner_plans)
-            except pg_errors.SerializationFailure:
-                raise
-            except Exception as error:
-                _logger.warning(
-                    "%s: customer %s failed: %s", self.display_name, partner.display_name, error, exc_info=True
-                )
-                errors[partner] = str(error) or error.__class__.__name__
-                continue
+
+        def execute(customers):
+            done = self._isp_execute_plans([plan for customer in customers for plan in by_partner[customer]])
+            # what the database refuses fails here, before it is counted
+            self.env.flush_all()
             for name, value in done.items():
                 counters[name] = counters.get(name, 0) + value
+
+        self.env["ir.cron"]._isp_process_isolated(partners, execute, on_error=errors.__setitem__, together=True)
         return counters, errors
 
     def _isp_finish_if_done(self):
