@@ -195,22 +195,20 @@ class IspDebitBatch(models.Model):
 
     def _isp_plan_collections(self, candidates):
         """The collections of ``candidates`` ({invoice: mandate}) on this batch's run date, as
-        ``debit_plan.plan``: one FRST per recurrent mandate never used, its other invoices RCUR."""
+        ``debit_plan.plan`` makes them (one FRST per recurrent mandate never used, its other
+        invoices RCUR)."""
         company = self.company_id
-        first_use = set()
-        entries = []
-        for move, mandate in candidates.items():
-            first = mandate.first_use and mandate.mandate_type == "recurrent" and mandate not in first_use
-            first_use.add(mandate)
-            entries.append(
-                debit_plan.Candidate(
-                    (move, mandate),
-                    move.invoice_date,
-                    mandate.scheme,
-                    mandate.mandate_type == "recurrent",
-                    first,
-                )
+        entries = [
+            debit_plan.Candidate(
+                key=(move, mandate),
+                mandate=mandate.id,
+                invoice_date=move.invoice_date,
+                scheme=mandate.scheme,
+                recurrent=mandate.mandate_type == "recurrent",
+                unused=mandate.first_use,
             )
+            for move, mandate in candidates.items()
+        ]
         return debit_plan.plan(entries, self.date, company.isp_sepa_lead_days, company.isp_sepa_prenotification_days)
 
     def _isp_plan_lines(self, candidates, errors):

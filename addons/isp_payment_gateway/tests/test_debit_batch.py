@@ -9,8 +9,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..engine import dtaus, pain008
+from ..engine import pain008
 from ..models import isp_debit_batch
+from . import dtaus_reader
 from .common import IspDebitCase
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
@@ -140,7 +141,7 @@ class TestDebitBatch(IspDebitCase):
         batch = self._batch("2026-12-14")
         action = batch.action_export_dtaus()
         self.assertIn(str(batch.dtaus_file_id.id), action["url"])
-        parsed = dtaus.parse(batch.dtaus_file_id.raw)
+        parsed = dtaus_reader.parse(batch.dtaus_file_id.raw)
         self.assertEqual(parsed.totals["cents"], 10000)
         self.assertEqual((parsed.debits[0].payer_blz, parsed.debits[0].payer_account), ("12030000", "0000202051"))
         self.assertEqual(parsed.bank_blz, "37040044")
