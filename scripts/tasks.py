@@ -21,6 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ["isp_customer", "isp_sales", "isp_dunning", "isp_payment_gateway"]
+# Python packages (requirements.txt) and Odoo addon wheels installed without their requirement
+# on Odoo itself (requirements-odoo-addons.txt); see `make setup`
+REQUIREMENTS = ROOT / "requirements.txt"
+ADDON_WHEELS = ROOT / "requirements-odoo-addons.txt"
 DEMO_DB = os.environ.get("DEMO_DB") or "isp_demo"
 CONF = ROOT / "odoo.conf"
 LOG_DIR = ROOT / ".logs"
@@ -48,15 +52,29 @@ def fail(message):
 
 def odoo_module():
     """Return the imported ``odoo`` package or stop with one clear line."""
+    not_importable = (
+        f"Odoo 18.0 is not importable by {sys.executable}: install Odoo 18.0 Community "
+        "and make it importable (pip install it, or add its folder to PYTHONPATH), "
+        "or run make with PYTHON=/path/to/the/python/that/imports/odoo"
+    )
     try:
         import odoo  # noqa: PLC0415
+    except ImportError:
+        fail(not_importable)
+    if getattr(odoo, "__file__", None) is None:
+        # Only namespace folders answered `import odoo`: the odoo/addons/ folder that Odoo addon
+        # wheels install into site-packages hides an Odoo that Python finds later (an editable
+        # install through an import hook), or no Odoo is installed at all.
+        folders = ", ".join(str(path) for path in getattr(odoo, "__path__", []))
+        fail(
+            f"`import odoo` finds only the folder {folders} (the odoo/addons/ of Odoo addon wheels), not Odoo "
+            f"itself: make Odoo 18.0 importable ahead of it for {sys.executable} (a .pth file or PYTHONPATH "
+            "naming its folder, or pip install -e with --config-settings editable_mode=compat)"
+        )
+    try:
         import odoo.release  # noqa: PLC0415
     except ImportError:
-        fail(
-            f"Odoo 18.0 is not importable by {sys.executable}: install Odoo 18.0 Community "
-            "and make it importable (pip install it, or add its folder to PYTHONPATH), "
-            "or run make with PYTHON=/path/to/the/python/that/imports/odoo"
-        )
+        fail(not_importable)
     if odoo.release.version_info[0] != 18:
         fail(f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent}, but these addons need Odoo 18.0")
     return odoo
@@ -168,7 +186,10 @@ def drop_database(dbname):
 
 
 def task_check_odoo(_args):
-    odoo_addons_paths(odoo_module())
+    """Stop when no usable Odoo 18.0 is importable; print the folder of its odoo package."""
+    odoo = odoo_module()
+    odoo_addons_paths(odoo)
+    print(Path(odoo.__file__).resolve().parent)
 
 
 def task_odoo_version(_args):
@@ -176,26 +197,72 @@ def task_odoo_version(_args):
     print(f"Odoo {odoo.release.version}")
 
 
-def task_check_requirements(_args):
-    """Exit 0 when every package of requirements.txt is installed in a matching version."""
-    try:
-        from packaging.requirements import Requirement  # noqa: PLC0415
-    except ImportError:
-        sys.exit(1)  # cannot tell: let pip decide
+def _requirements(path):
+    """The requirements of a requirements file, without comments and those for other platforms."""
+    from packaging.requirements import Requirement  # noqa: PLC0415
 
-    for raw_line in (ROOT / "requirements.txt").read_text().splitlines():
+    requirements = []
+    for raw_line in path.read_text().splitlines():
         line = raw_line.split("#", 1)[0].strip()
         if not line:
             continue
         requirement = Requirement(line)
         if requirement.marker and not requirement.marker.evaluate():
             continue
+        requirements.append(requirement)
+    return requirements
+
+
+def task_check_requirements(_args):
+    """Exit 0 when every package of requirements.txt and requirements-odoo-addons.txt is
+    installed in a matching version."""
+    try:
+        import packaging.requirements  # noqa: PLC0415, F401
+    except ImportError:
+        sys.exit(1)  # cannot tell: let pip decide
+
+    for requirement in _requirements(REQUIREMENTS) + _requirements(ADDON_WHEELS):
         try:
             version = importlib.metadata.version(requirement.name)
         except importlib.metadata.PackageNotFoundError:
             sys.exit(1)
         if requirement.specifier and version not in requirement.specifier:
             sys.exit(1)
+
+
+def _wheel_addons(requirement):
+    """The addons a wheel installs: the folders odoo/addons/<addon>/ among its files."""
+    files = importlib.metadata.files(requirement.name) or []
+    return sorted({file.parts[2] for file in files if file.parts[:2] == ("odoo", "addons") and len(file.parts) > 3})
+
+
+def task_check_odoo_addons(args):
+    """After installing requirements-odoo-addons.txt: `import odoo` still finds the installed Odoo
+    (the wheels' odoo/addons/ namespace folder must not hide it), and each wheel's addon imports."""
+    odoo = odoo_module()
+    found = Path(odoo.__file__).resolve().parent
+    if args.odoo and found != Path(args.odoo).resolve():
+        fail(
+            f"`import odoo` finds {found} after installing {ADDON_WHEELS.name}, not the Odoo at {args.odoo}: "
+            "an Odoo addon wheel's odoo/ folder hides it; make that Odoo importable ahead of site-packages"
+        )
+    odoo.tools.config["addons_path"] = addons_path(odoo)
+    odoo.modules.module.initialize_sys_path()
+    for requirement in _requirements(ADDON_WHEELS):
+        try:
+            addons = _wheel_addons(requirement)
+        except importlib.metadata.PackageNotFoundError:
+            fail(f"{requirement.name} is not installed: run `make setup`")
+        if not addons:
+            fail(f"{requirement.name} installs no addon under odoo/addons/")
+        for addon in addons:
+            try:
+                module = importlib.import_module(f"odoo.addons.{addon}")
+            except ImportError as error:
+                fail(f"odoo.addons.{addon} (from {requirement.name}) does not import with the Odoo at {found}: {error}")
+            location = Path(module.__file__).resolve().parent
+            if odoo.modules.module.get_module_path(addon) is None:
+                fail(f"Odoo does not find the addon {addon} installed by {requirement.name} at {location}")
 
 
 def _stream_odoo(command, log_path):
@@ -495,6 +562,9 @@ def main():
     sub.add_parser("check-odoo").set_defaults(func=task_check_odoo)
     sub.add_parser("odoo-version").set_defaults(func=task_odoo_version)
     sub.add_parser("check-requirements").set_defaults(func=task_check_requirements)
+    check_addons = sub.add_parser("check-odoo-addons")
+    check_addons.add_argument("--odoo", help="the folder of the odoo package found before installing the wheels")
+    check_addons.set_defaults(func=task_check_odoo_addons)
     sub.add_parser("test").set_defaults(func=task_test)
     create_db = sub.add_parser("create-db")
     create_db.add_argument("name")
