@@ -20,11 +20,13 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["isp_customer", "isp_sales", "isp_dunning", "isp_payment_gateway"]
+ADDONS = ["isp_customer", "isp_sales", "isp_dunning", "isp_payment_gateway", "isp_queue_job"]
 # Python packages (requirements.txt) and Odoo addon wheels installed without their requirement
 # on Odoo itself (requirements-odoo-addons.txt); see `make setup`
 REQUIREMENTS = ROOT / "requirements.txt"
 ADDON_WHEELS = ROOT / "requirements-odoo-addons.txt"
+# Addons loaded by the server of `make run` besides the database's: OCA queue_job's job runner
+SERVER_WIDE_MODULES = "base,web,queue_job"
 DEMO_DB = os.environ.get("DEMO_DB") or "isp_demo"
 CONF = ROOT / "odoo.conf"
 LOG_DIR = ROOT / ".logs"
@@ -390,11 +392,8 @@ def task_create_db(args):
     odoo.service.db.exp_create_database(args.name, True, "en_US", "admin", "admin", args.country)
 
 
-def task_run(args):
-    odoo = odoo_module()
-    if not postgres_ready():
-        fail("PostgreSQL does not answer: run `make setup` first")
-    port = int(os.environ.get("HTTP_PORT", "8069"))
+def _prepare_demo_database(odoo):
+    """Create the demo database on the first call; add addons that joined since; upgrade on request."""
     state = db_query(DEMO_DB, "SELECT state FROM ir_module_module WHERE name = 'isp_payment_gateway'")
     if state != "installed":
         print(f"run: creating database {DEMO_DB} with the ISP addons and demo data (once)")
@@ -415,16 +414,40 @@ def task_run(args):
                     f"drop it with `dropdb {DEMO_DB}` and retry"
                 )
         print(f"run: database ready in {time.monotonic() - started:.0f} s")
-    elif os.environ.get("UPGRADE"):
+        return
+    installed = (db_query(DEMO_DB, "SELECT name FROM ir_module_module WHERE state = 'installed'") or "").split()
+    missing = [addon for addon in ADDONS if addon not in installed]
+    if missing:
+        # a demo database made before an addon joined the project
+        print(f"run: installing {', '.join(missing)} in {DEMO_DB}")
+        LOG_DIR.mkdir(exist_ok=True)
+        if not _odoo_once(odoo, DEMO_DB, "run-install.log", f"--init={','.join(missing)}"):
+            fail(f"could not install {', '.join(missing)} in {DEMO_DB} (see .logs/run-install.log)")
+    if os.environ.get("UPGRADE"):
         print(f"run: upgrading the ISP addons in {DEMO_DB}")
         if not _odoo_once(odoo, DEMO_DB, "run-upgrade.log", f"--update={','.join(ADDONS)}"):
             fail("could not upgrade the ISP addons (see .logs/run-upgrade.log)")
+
+
+def task_run(args):
+    odoo = odoo_module()
+    if not postgres_ready():
+        fail("PostgreSQL does not answer: run `make setup` first")
+    port = int(os.environ.get("HTTP_PORT", "8069"))
+    _prepare_demo_database(odoo)
     print(
         f"run: http://localhost:{port} database {DEMO_DB}\n"
         "run: log in as admin/admin (administrator), manager/manager (ISP manager), clerk/clerk (ISP user);\n"
         "run: portal: kunde/kunde (a customer), reseller/reseller (a reseller) on /my"
     )
-    command = odoo_command(odoo, f"--database={DEMO_DB}", f"--db-filter=^{DEMO_DB}$", f"--http-port={port}")
+    # queue_job loaded server-wide starts its job runner in the server (channels: odoo.conf [queue_job])
+    command = odoo_command(
+        odoo,
+        f"--database={DEMO_DB}",
+        f"--db-filter=^{DEMO_DB}$",
+        f"--http-port={port}",
+        f"--load={SERVER_WIDE_MODULES}",
+    )
     if args.check:
         # Serve until the login page answers, then stop: used to verify the command.
         process = subprocess.Popen(command, cwd=ROOT)
