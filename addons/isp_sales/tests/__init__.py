@@ -17,3 +17,4 @@ from . import test_einvoice_ubl
 from . import test_einvoice_delivery
 from . import test_dashboard
 from . import test_isp_lists
+from . import test_run_framework
