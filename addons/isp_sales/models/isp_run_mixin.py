@@ -418,6 +418,8 @@ class IspRunMixin(models.AbstractModel):
                 if not run:
                     continue
                 run._isp_start()
+                # parallel workers (a job queue) take the chunks, or this scheduled action does
+                run._isp_dispatch(run._isp_chunks())
             if run._isp_run_batch():
                 remaining += 1
         self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
