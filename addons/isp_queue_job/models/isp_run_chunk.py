@@ -30,11 +30,6 @@ class IspRunChunk(models.Model):
         return self.delayable(
             channel=ISP_CHANNEL,
             eta=eta,
-            description=self.env._(
-                "%(run)s: part %(part)s (%(count)s customers)",
-                run=run.display_name,
-                part=self.sequence,
-                count=self.partner_count,
-            ),
+            description=self.env._("%(run)s: part %(part)s", run=run.display_name, part=self.sequence),
             identity_key=f"isp.run.chunk,{self.id}",
         )._isp_process()

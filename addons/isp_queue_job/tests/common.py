@@ -11,11 +11,15 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import api, sql_db
+from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import BaseCase, new_test_user
 from odoo.tests.common import get_db_name
 from odoo.tools import config, mute_logger
 
+from odoo.addons.queue_job.controllers import main as runjob_controller
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.jobrunner.runner import Database
 
@@ -104,19 +108,25 @@ class RunJobsCase(BaseCase):
 
     def _take_job(self, cr):
         """What the job runner does: the next pending job that is due marked enqueued (one worker each)."""
-        cr.execute(
-            """
-            UPDATE queue_job SET state = 'enqueued', date_enqueued = now() AT TIME ZONE 'utc'
-             WHERE id = (
-                SELECT id FROM queue_job
-                 WHERE id > %s AND state = 'pending' AND (eta IS NULL OR eta <= now() AT TIME ZONE 'utc')
-              ORDER BY priority, date_created, id
-                 LIMIT 1
-                   FOR UPDATE SKIP LOCKED)
-            RETURNING uuid
-            """,
-            [self.first_job_id],
-        )
+        try:
+            cr.execute(
+                """
+                UPDATE queue_job SET state = 'enqueued', date_enqueued = now() AT TIME ZONE 'utc'
+                 WHERE id = (
+                    SELECT id FROM queue_job
+                     WHERE id > %s AND state = 'pending' AND (eta IS NULL OR eta <= now() AT TIME ZONE 'utc')
+                  ORDER BY priority, date_created, id
+                     LIMIT 1
+                       FOR UPDATE SKIP LOCKED)
+                RETURNING uuid
+                """,
+                [self.first_job_id],
+                log_exceptions=False,
+            )
+        except psycopg2.errors.SerializationFailure:
+            # the other worker changed the job since this transaction began: the next call takes another
+            cr.rollback()
+            return None
         row = cr.fetchone()
         cr.commit()
         return row and row[0]
@@ -128,53 +138,90 @@ class RunJobsCase(BaseCase):
         )
         return cr.fetchone()[0]
 
-    def _work(self, errors, performed, until_idle=False):
-        """A job worker with its own cursor: run the test's jobs until none is open (``until_idle``:
-        until none is due now)."""
-        cr = sql_db.db_connect(self.dbname).cursor()
-        env = api.Environment(cr, api.SUPERUSER_ID, {})
+    def _perform(self, env, job_uuid, errors):
+        """Run one job marked enqueued as /queue_job/runjob does, and commit: True when it was run."""
+        cr = env.cr
+        try:
+            job = RunJobController._acquire_job(env, job_uuid)
+        except psycopg2.errors.SerializationFailure:
+            cr.rollback()
+            job = None
+        if job is None:
+            # not started: the job runner requeues it (a dead job)
+            cr.execute("UPDATE queue_job SET state = 'pending' WHERE uuid = %s AND state = 'enqueued'", [job_uuid])
+            cr.commit()
+            return False
+        try:
+            RunJobController._runjob(env, job)
+        except Exception as error:  # the job is stored as failed: the test reports it
+            errors.append(f"{job.description}: {error}")
+            cr.rollback()
+        cr.postcommit.clear()
+        cr.commit()
+        env.invalidate_all()
+        return True
+
+    def _work(self, env, errors, until_idle=False):
+        """A job worker with its own cursor (``env``'s, closed at the end): run the test's jobs until none
+        is open (``until_idle``: until none is due now)."""
+        cr = env.cr
         deadline = time.monotonic() + JOBS_TIMEOUT
         try:
             while time.monotonic() < deadline:
                 job_uuid = self._take_job(cr)
-                if not job_uuid:
-                    if until_idle or not self._jobs_open(cr):
-                        return
+                if job_uuid:
+                    self._perform(env, job_uuid, errors)
+                elif until_idle or not self._jobs_open(cr):
+                    return
+                else:
                     cr.rollback()
                     time.sleep(0.2)
-                    continue
-                job = RunJobController._acquire_job(env, job_uuid)
-                if job is None:
-                    continue
-                try:
-                    RunJobController._runjob(env, job)
-                except Exception as error:  # the job is stored as failed: the test reports it
-                    errors.append(f"{job.description}: {error}")
-                    cr.rollback()
-                else:
-                    performed.append(job_uuid)
-                cr.postcommit.clear()
-                cr.commit()
-                env.invalidate_all()
             errors.append(f"jobs still open after {JOBS_TIMEOUT} s")
         except Exception as error:  # reported by the test
             errors.append(repr(error))
         finally:
             cr.close()
 
+    def _worker_env(self):
+        return api.Environment(sql_db.db_connect(self.dbname).cursor(), api.SUPERUSER_ID, {})
+
     def _run_workers(self, count):
-        """``count`` job workers in parallel until the test's jobs are done. Returns the performed jobs' uuids."""
-        errors, performed = [], []
-        threads = [threading.Thread(target=self._work, args=(errors, performed)) for _worker in range(count)]
+        """``count`` job workers in parallel until the test's jobs are done."""
+        errors = []
+        threads = [threading.Thread(target=self._work, args=(self._worker_env(), errors)) for _worker in range(count)]
         # serialization failures between the workers are retried by queue_job (RetryableJobError)
-        with mute_logger("odoo.sql_db", "odoo.addons.queue_job.controllers.main"):
+        with self._registry_lock_lifted(), mute_logger("odoo.sql_db", "odoo.addons.queue_job.controllers.main"):
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(JOBS_TIMEOUT + 30)
         self.assertFalse([thread for thread in threads if thread.is_alive()], "the workers stopped")
+        if errors:
+            with self._transaction() as env:
+                env.cr.execute(
+                    "SELECT name, state, eta, exc_info FROM queue_job WHERE id > %s AND state != 'done' ORDER BY id",
+                    [self.first_job_id],
+                )
+                errors.append(env.cr.fetchall())
         self.assertFalse(errors, errors)
-        return performed
+
+    @contextmanager
+    def _registry_lock_lifted(self):
+        """Workers as in production:
+
+        - opening a cursor's first environment takes the registry lock, which the test runner holds:
+          it is lifted as HttpCase does (``Registry.enter_test_mode``) while the workers run;
+        - /queue_job/runjob commits a job done before it enqueues the jobs that depend on it (with a
+          new snapshot, which sees the other workers' jobs done), but not under ``--test-enable``:
+          its controller is told that tests are off.
+        """
+        saved = Registry._lock
+        Registry._lock = DummyRLock()
+        try:
+            with patch.object(runjob_controller, "config", {**config.options, "test_enable": False}):
+                yield
+        finally:
+            Registry._lock = saved
 
     def _delete_jobs(self):
         with self._transaction() as env:

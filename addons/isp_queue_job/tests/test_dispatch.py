@@ -7,7 +7,7 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.isp_queue_job.models.isp_run_mixin import ISP_CHANNEL
 from odoo.addons.isp_sales.tests.test_billing_run import IspBillingCase
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.queue_job.job import Job
 
 RUN_DATE = date(2027, 1, 1)
 
@@ -35,33 +35,47 @@ class TestRunDispatch(IspBillingCase):
             run.with_context(**context).action_confirm()
         return run
 
+    def _new_jobs(self, since):
+        return self.env["queue.job"].sudo().search([("id", ">", since)], order="id")
+
+    def _last_job_id(self):
+        return self.env["queue.job"].sudo().search([], order="id desc", limit=1).id or 0
+
     def test_one_job_per_chunk_on_the_isp_channel_then_the_finish(self):
         """Issue 15: one job per chunk on root.isp (identity: the chunk), the chunks queued, and a job that
         finishes the run after them; performed, they bill every customer."""
-        with trap_jobs() as trap:
-            run = self._confirm(queue_job__no_delay=False)
-            chunks = run._isp_chunks()
-            self.assertEqual(chunks.mapped("state"), ["queued", "queued"])
-            self.assertEqual((run.state, run.invoice_ids), ("running", self.env["account.move"]))
-            trap.assert_jobs_count(3)
-            for chunk in chunks:
-                trap.assert_enqueued_job(
-                    chunk._isp_process,
-                    properties={"channel": ISP_CHANNEL, "identity_key": f"isp.run.chunk,{chunk.id}"},
-                )
-            trap.assert_enqueued_job(run._isp_finish_if_done, properties={"channel": ISP_CHANNEL})
-            finish = trap.enqueued_jobs[-1]
-            self.assertEqual(finish.depends_on, set(trap.enqueued_jobs[:2]), "the finish waits for every chunk")
-            with freeze_time(RUN_DATE):
-                trap.perform_enqueued_jobs()
+        since = self._last_job_id()
+        run = self._confirm(queue_job__no_delay=False)
+        chunks = run._isp_chunks()
+        self.assertEqual(chunks.mapped("state"), ["queued", "queued"])
+        self.assertEqual((run.state, run.invoice_ids), ("running", self.env["account.move"]))
+        jobs = self._new_jobs(since)
+        finish = jobs.filtered(lambda job: job.model_name == "isp.billing.run")
+        chunk_jobs = (jobs - finish).sorted(lambda job: job.records.sequence)
+        self.assertEqual([job.records for job in chunk_jobs], list(chunks))
+        for job, chunk in zip(chunk_jobs, chunks, strict=True):
+            self.assertEqual(
+                (job.method_name, job.channel, job.identity_key, job.state, job.user_id),
+                ("_isp_process", ISP_CHANNEL, f"isp.run.chunk,{chunk.id}", "pending", self.manager),
+            )
+            self.assertEqual(job.name, f"Invoice Run 2027-01-01: part {chunk.sequence}")
+        self.assertEqual(
+            (finish.records, finish.method_name, finish.channel, finish.state),
+            (run, "_isp_finish_if_done", ISP_CHANNEL, "wait_dependencies"),
+        )
+        self.assertEqual(set(finish.dependencies["depends_on"]), set(chunk_jobs.mapped("uuid")))
+        with freeze_time(RUN_DATE):
+            for job in [*chunk_jobs, finish]:
+                Job.load(self.env, job.uuid).perform()
         self.assertEqual(chunks.mapped("state"), ["done", "done"])
         self.assertEqual((run.state, run.invoice_count), ("done", 3))
         self.assertEqual(run.invoice_ids.partner_id, self.customers)
 
     def test_jobs_open_their_run(self):
         """Issue 15: the related action of a chunk's job and of the finishing job opens the run."""
+        since = self._last_job_id()
         run = self._confirm(queue_job__no_delay=False)
-        jobs = self.env["queue.job"].search([("channel", "=", ISP_CHANNEL)], order="id desc", limit=3)
+        jobs = self._new_jobs(since)
         self.assertEqual(len(jobs), 3)
         for job in jobs:
             action = job.open_related_action()
@@ -70,8 +84,8 @@ class TestRunDispatch(IspBillingCase):
     def test_under_the_test_runner_jobs_run_at_once(self):
         """Issue 15: without a job runner (other addons' tests), a run's jobs run at once as with queue_job's
         queue_job__no_delay: the run is done when confirm returns, no job is stored."""
-        jobs_before = self.env["queue.job"].search_count([])
+        since = self._last_job_id()
         run = self._confirm()
         self.assertEqual((run.state, run.invoice_count), ("done", 3))
         self.assertEqual(run._isp_chunks().mapped("state"), ["done", "done"])
-        self.assertEqual(self.env["queue.job"].search_count([]), jobs_before)
+        self.assertFalse(self._new_jobs(since))

@@ -3,7 +3,7 @@ from datetime import date
 
 from odoo import Command
 from odoo.tests import tagged
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
 from odoo.addons.isp_queue_job.models.isp_run_mixin import ISP_CHANNEL
 
@@ -21,15 +21,16 @@ FEE = 5.0
 
 
 class RunJobsTests:
-    """The job tests every run passes: two workers, a worker killed in a chunk, a broken customer."""
+    """The job scenarios every run passes: two workers, a worker killed in a chunk, a broken customer
+    (Odoo's test loader takes the test methods of a class itself: each run's class calls them)."""
 
     def _chunks(self, env, run_id):
         return env[self.run_model].browse(run_id)._isp_chunks()
 
-    def test_two_workers_process_every_chunk_once(self):
-        """Issue 15: two job workers run one run's jobs, each chunk's job twice (a job requeued by hand:
-        its identity key does not stop a job that started): every customer's work is done once, the
-        broken customer's error is on the run, the counters are right."""
+    def _two_workers_process_every_chunk_once(self):
+        """Two job workers run one run's jobs, each chunk's job twice (a job requeued by hand: its
+        identity key does not stop a job that started): every customer's work is done once, the broken
+        customer's error is on the run, the counters are right."""
         with self._transaction() as env:
             customer_ids = self._create_customers(env, 6, broken=1)
         run_id = self._confirm_run()
@@ -53,28 +54,34 @@ class RunJobsTests:
             self.assertEqual(set(jobs.mapped("state")), {"done"})
             self._assert_done_once(env, run, customer_ids[:-1], broken_ids=customer_ids[-1:])
 
-    def test_killed_worker_chunk_is_retried(self):
-        """Issue 15: a worker process killed in the middle of a chunk (documents written, not committed)
-        leaves nothing behind; a job for the same chunk meanwhile finds its customers held and is enqueued
-        again; the killed job is requeued as the job runner does with dead jobs: the work is done once."""
+    def _killed_worker_chunk_is_retried(self):
+        """A worker process killed in the middle of a chunk (documents written, not committed) leaves
+        nothing behind; a job for the same chunk meanwhile finds its customers held and is enqueued again;
+        the killed job is requeued as the job runner does with dead jobs: the work is done once."""
         with self._transaction() as env:
             customer_ids = self._create_customers(env, 4)
         run_id = self._confirm_run()
         with self._transaction() as env:
-            first, second = self._chunks(env, run_id)
+            first, _second = self._chunks(env, run_id)
             (killed_job,) = self._chunk_jobs(env, first)
             killed_uuid = killed_job.uuid
-            first.with_delay(channel=ISP_CHANNEL)._isp_process()
+            second_job = first.with_delay(channel=ISP_CHANNEL)._isp_process()
+            second_uuid = second_job.uuid
 
         worker = self._start_paused_worker(killed_uuid)
-        # the other chunk, and the second job of the first chunk, whose customers the worker holds
-        errors, performed = [], []
-        with mute_logger("odoo.sql_db"):
-            self._work(errors, performed, until_idle=True)
+        # the first chunk's second job, whose customers the paused worker holds
+        errors = []
+        env = self._worker_env()
+        try:
+            with self._registry_lock_lifted():
+                env.cr.execute("UPDATE queue_job SET state = 'enqueued' WHERE uuid = %s", [second_uuid])
+                self.assertTrue(self._perform(env, second_uuid, errors))
+        finally:
+            env.cr.close()
         self.assertFalse(errors, errors)
         with self._transaction() as env:
             first, second = self._chunks(env, run_id)
-            self.assertEqual((first.state, len(first.partner_ids), second.state), ("queued", 2, "done"))
+            self.assertEqual((first.state, len(first.partner_ids), second.state), ("queued", 2, "queued"))
             jobs = self._chunk_jobs(env, first)
             self.assertEqual(jobs.mapped("state"), ["started", "done", "pending"])
             self.assertTrue(jobs[2].eta, "enqueued again for a few seconds later")
@@ -89,12 +96,12 @@ class RunJobsTests:
             self.assertEqual(run.state, "done")
             self.assertEqual(set(self._jobs(env).mapped("state")), {"done"})
             killed_job = self._jobs(env).filtered(lambda job: job.uuid == killed_uuid)
-            self.assertEqual(killed_job.retry, 1, "requeued once after its worker died")
+            self.assertEqual(killed_job.retry, 2, "performed twice: killed, then after the runner requeued it")
             self._assert_done_once(env, run, customer_ids)
 
-    def test_broken_customer_fails_alone(self):
-        """Issue 15: a chunk with a customer that fails: the chunk's other customer is done, the error is on
-        the run, the chunk's job is done and the run finishes."""
+    def _broken_customer_fails_alone(self):
+        """A chunk with a customer that fails: the chunk's other customer is done, the error is on the run,
+        the chunk's job is done and the run finishes."""
         with self._transaction() as env:
             customer_ids = self._create_customers(env, 4, broken=1)
         run_id = self._confirm_run()
@@ -115,6 +122,21 @@ class TestBillingRunJobs(RunJobsTests, RunJobsCase):
     """Issue 15: the invoice run's chunks as jobs."""
 
     run_model = "isp.billing.run"
+
+    def test_two_workers_bill_every_period_once(self):
+        """Issue 15: two job workers on one invoice run, every chunk's job twice: every period billed once,
+        every invoice once, the broken customer's error on the run, the counters right."""
+        self._two_workers_process_every_chunk_once()
+
+    def test_killed_worker_chunk_is_billed_once(self):
+        """Issue 15: a worker process killed in the middle of an invoice run's chunk; the job requeued as a
+        dead job: every period billed once, the counters right."""
+        self._killed_worker_chunk_is_retried()
+
+    def test_broken_customer_is_recorded_and_the_chunk_billed(self):
+        """Issue 15: a chunk failing on one customer: its other customer billed, the error on the run, the run
+        finished."""
+        self._broken_customer_fails_alone()
 
     def _create_customers(self, env, count, broken=0):
         product = env["product.product"].create(
@@ -200,6 +222,21 @@ class TestDunningRunJobs(RunJobsTests, RunJobsCase):
     """Issue 15: the dunning run's chunks as jobs."""
 
     run_model = "isp.dunning.run"
+
+    def test_two_workers_reach_every_level_once(self):
+        """Issue 15: two job workers on one dunning run, every chunk's job twice: every dunning level reached
+        once, one letter and one charge invoice per customer, the broken customer's error on the run."""
+        self._two_workers_process_every_chunk_once()
+
+    def test_killed_worker_chunk_is_dunned_once(self):
+        """Issue 15: a worker process killed in the middle of a dunning run's chunk; the job requeued as a dead
+        job: every level reached once, the counters right."""
+        self._killed_worker_chunk_is_retried()
+
+    def test_broken_customer_is_recorded_and_the_chunk_dunned(self):
+        """Issue 15: a dunning chunk failing on one customer: its other customer dunned, the error on the run,
+        the run finished."""
+        self._broken_customer_fails_alone()
 
     def _create_customers(self, env, count, broken=0):
         """Business customers with one overdue invoice each, dunned by a profile whose level charges a fee:
