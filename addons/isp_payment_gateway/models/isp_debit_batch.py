@@ -599,29 +599,7 @@ class IspDebitBatch(models.Model):
         outstanding = method_line.payment_account_id or self._isp_outstanding_receipts()
         # a batch posts thousands of payments: no chatter, no tracking, no follower per entry
         quiet = self.env["account.payment"].sudo().with_context(**QUIET, isp_run_posting=True)
-        vals_list = []
-        for line in lines:
-            move = line.move_id
-            vals = {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": line.partner_id.id,
-                "amount": line.amount,
-                "currency_id": move.currency_id.id,
-                "date": self.collection_date,
-                "journal_id": journal.id,
-                "payment_method_line_id": method_line.id,
-                # in transit until the bank statement shows the collection: the invoice is "in payment"
-                "outstanding_account_id": outstanding.id,
-                "memo": f"{move.name} {line.mandate_id.name}",
-            }
-            # A debit less than the open amount takes the invoice's early-payment discount. Only
-            # those payments get their entry one by one: Odoo writes the others' entries together.
-            if move.currency_id.compare_amounts(line.amount, move.amount_residual) < 0:
-                discount = move._isp_early_discount_vals(self.collection_date)
-                if discount:
-                    vals["write_off_line_vals"] = discount
-            vals_list.append(vals)
+        vals_list = [self._isp_prepare_debit_payment_vals(line, journal, method_line, outstanding) for line in lines]
         payments = quiet.create(vals_list)
         payments.action_post()
         plan = []
@@ -636,6 +614,35 @@ class IspDebitBatch(models.Model):
         # each invoice with its own payment, in one reconciliation for the batch
         self.env["account.move.line"].sudo().with_context(**QUIET)._reconcile_plan(plan)
         return payments
+
+    def _isp_prepare_debit_payment_vals(self, line, journal, method_line, outstanding):
+        """The values of the customer payment that collects the debit ``line``: on the collection
+        journal's outstanding receipts account, dated on the collection date, with the invoice's
+        early-payment discount as a write-off where the debit takes it.
+
+        :return: values for ``account.payment``
+        """
+        move = line.move_id
+        vals = {
+            "payment_type": "inbound",
+            "partner_type": "customer",
+            "partner_id": line.partner_id.id,
+            "amount": line.amount,
+            "currency_id": move.currency_id.id,
+            "date": self.collection_date,
+            "journal_id": journal.id,
+            "payment_method_line_id": method_line.id,
+            # in transit until the bank statement shows the collection: the invoice is "in payment"
+            "outstanding_account_id": outstanding.id,
+            "memo": f"{move.name} {line.mandate_id.name}",
+        }
+        # A debit less than the open amount takes the invoice's early-payment discount. Only
+        # those payments get their entry one by one: Odoo writes the others' entries together.
+        if move.currency_id.compare_amounts(line.amount, move.amount_residual) < 0:
+            discount = move._isp_early_discount_vals(self.collection_date)
+            if discount:
+                vals["write_off_line_vals"] = discount
+        return vals
 
     def _isp_outstanding_receipts(self):
         company = self.company_id

@@ -74,3 +74,21 @@ class TestDebitRun(IspDebitCase):
             self._batch("2026-12-14")
         self.assertEqual(invoice.payment_state, "not_paid")
         self.assertFalse(self.env["isp.debit.batch.line"].search([("move_id", "=", invoice.id)]))
+
+    def test_payment_hook_changes_the_debits_payment(self):
+        """Issue 15: a provider's addon changes the payment of a debit through _isp_prepare_debit_payment_vals."""
+        invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
+        batch_class = type(self.env["isp.debit.batch"])
+        prepare = batch_class._isp_prepare_debit_payment_vals
+
+        def payment_vals(batch, line, journal, method_line, outstanding):
+            vals = prepare(batch, line, journal, method_line, outstanding)
+            vals["memo"] = f"SEPA {line.end_to_end_id}"
+            return vals
+
+        with patch.object(batch_class, "_isp_prepare_debit_payment_vals", payment_vals):
+            batch = self._batch("2026-12-14")
+        payment = batch.line_ids.payment_id
+        self.assertEqual(payment.memo, f"SEPA {batch.line_ids.end_to_end_id}")
+        self.assertEqual((payment.amount, payment.partner_id), (100.0, self.business))
+        self.assertEqual(invoice.payment_state, "in_payment")
