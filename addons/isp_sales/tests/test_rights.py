@@ -75,3 +75,12 @@ class TestRights(IspBillingCase):
         self.assertEqual(self.env["account.move"].search_count([("isp_regenerated_from_id", "=", original.id)]), 0)
         self.assertNotIn("action_isp_regenerate", self._view_buttons("account.move", self.accountant))
         self.assertIn("action_isp_regenerate", self._view_buttons("account.move", self.clerk))
+
+    def test_order_buttons_that_read_services_are_for_who_reads_them(self):
+        """Issue 15: an accountant without sales or ISP rights, who reads orders but not services, finds no Services
+        or ISP button on an order's form; the back office finds them all."""
+        billing = new_test_user(self.env, login="billing_only", groups="base.group_user,account.group_account_invoice")
+        isp_buttons = {"action_isp_view_services", "action_isp_process", "action_isp_renew", "action_isp_provision"}
+        self.assertFalse(self._view_buttons("sale.order", billing) & isp_buttons)
+        self.assertEqual(self._view_buttons("sale.order", self.clerk) & isp_buttons, isp_buttons)
+        self.assertIn("action_isp_view_services", self._view_buttons("sale.order", self.seller))
