@@ -9,4 +9,5 @@ from . import (
     test_dashboard,
     test_install,
     test_interest_engine,
+    test_rights,
 )

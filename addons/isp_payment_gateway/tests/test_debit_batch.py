@@ -154,6 +154,18 @@ class TestDebitBatch(IspDebitCase):
         with self.assertRefused(UserError, "DTAUS export refused: DTAUS carries German accounts only; AT61"):
             batch.action_export_dtaus()
 
+    def test_dtaus_export_is_for_managers(self):
+        """Issue 15: exporting DTAUS writes the file on the batch: a clerk, who reads batches, is refused by the
+        access rules and sees no Export DTAUS; no file is written."""
+        self._invoice_on(self.business, 100.0, "2026-12-01")
+        batch = self._batch("2026-12-14")
+        self.env.invalidate_all()
+        with self.assertRefused(AccessError, "not allowed to modify"):
+            batch.with_user(self.clerk).action_export_dtaus()
+        self.assertFieldUnchanged(batch, "dtaus_file_id", self.env["ir.attachment"])
+        self.assertNotIn("action_export_dtaus", self._view_buttons("isp.debit.batch", self.clerk))
+        self.assertIn("action_export_dtaus", self._view_buttons("isp.debit.batch", self.manager))
+
     def test_prenotification_on_the_invoice(self):
         invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
         values = invoice._isp_sepa_prenotification()
