@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 
-# Odoo first: without it nothing else makes sense.
-"$PYTHON" scripts/tasks.py check-odoo
+# Odoo first: without it nothing else makes sense. (It prints the folder of the odoo package.)
+odoo_path=$("$PYTHON" scripts/tasks.py check-odoo)
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=()
@@ -39,9 +39,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     rm -f "$apt_log"
 fi
 
-# Python packages into the interpreter that imports odoo.
+# Python packages into the interpreter that imports odoo; the OCA addon wheels without their
+# requirement on Odoo itself, which is installed already (their other requirements are in
+# requirements.txt).
 if ! "$PYTHON" scripts/tasks.py check-requirements; then
-    echo "setup: installing Python packages from requirements.txt"
+    echo "setup: installing Python packages from requirements.txt and requirements-odoo-addons.txt"
     if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
         echo "error: $PYTHON has no pip: install it (apt-get install python3-pip) or use a virtual environment with Odoo" >&2
         exit 1
@@ -53,7 +55,11 @@ if ! "$PYTHON" scripts/tasks.py check-requirements; then
         exit 1
     fi
     "$PYTHON" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-odoo-addons.txt
 fi
+# The wheels install their addons under site-packages/odoo/addons/: `import odoo` must still find
+# the Odoo found above, and their addons must import with it.
+"$PYTHON" scripts/tasks.py check-odoo-addons --odoo="$odoo_path"
 
 # PostgreSQL: start the local cluster when no server answers.
 if ! pg_isready -q; then

@@ -20,7 +20,13 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["isp_customer", "isp_sales", "isp_dunning", "isp_payment_gateway"]
+ADDONS = ["isp_customer", "isp_sales", "isp_dunning", "isp_payment_gateway", "isp_queue_job"]
+# Python packages (requirements.txt) and Odoo addon wheels installed without their requirement
+# on Odoo itself (requirements-odoo-addons.txt); see `make setup`
+REQUIREMENTS = ROOT / "requirements.txt"
+ADDON_WHEELS = ROOT / "requirements-odoo-addons.txt"
+# Addons loaded by the server of `make run` besides the database's: OCA queue_job's job runner
+SERVER_WIDE_MODULES = "base,web,queue_job"
 DEMO_DB = os.environ.get("DEMO_DB") or "isp_demo"
 CONF = ROOT / "odoo.conf"
 LOG_DIR = ROOT / ".logs"
@@ -48,15 +54,29 @@ def fail(message):
 
 def odoo_module():
     """Return the imported ``odoo`` package or stop with one clear line."""
+    not_importable = (
+        f"Odoo 18.0 is not importable by {sys.executable}: install Odoo 18.0 Community "
+        "and make it importable (pip install it, or add its folder to PYTHONPATH), "
+        "or run make with PYTHON=/path/to/the/python/that/imports/odoo"
+    )
     try:
         import odoo  # noqa: PLC0415
+    except ImportError:
+        fail(not_importable)
+    if getattr(odoo, "__file__", None) is None:
+        # Only namespace folders answered `import odoo`: the odoo/addons/ folder that Odoo addon
+        # wheels install into site-packages hides an Odoo that Python finds later (an editable
+        # install through an import hook), or no Odoo is installed at all.
+        folders = ", ".join(str(path) for path in getattr(odoo, "__path__", []))
+        fail(
+            f"`import odoo` finds only the folder {folders} (the odoo/addons/ of Odoo addon wheels), not Odoo "
+            f"itself: make Odoo 18.0 importable ahead of it for {sys.executable} (a .pth file or PYTHONPATH "
+            "naming its folder, or pip install -e with --config-settings editable_mode=compat)"
+        )
+    try:
         import odoo.release  # noqa: PLC0415
     except ImportError:
-        fail(
-            f"Odoo 18.0 is not importable by {sys.executable}: install Odoo 18.0 Community "
-            "and make it importable (pip install it, or add its folder to PYTHONPATH), "
-            "or run make with PYTHON=/path/to/the/python/that/imports/odoo"
-        )
+        fail(not_importable)
     if odoo.release.version_info[0] != 18:
         fail(f"Odoo {odoo.release.version} found at {Path(odoo.__file__).parent}, but these addons need Odoo 18.0")
     return odoo
@@ -168,7 +188,10 @@ def drop_database(dbname):
 
 
 def task_check_odoo(_args):
-    odoo_addons_paths(odoo_module())
+    """Stop when no usable Odoo 18.0 is importable; print the folder of its odoo package."""
+    odoo = odoo_module()
+    odoo_addons_paths(odoo)
+    print(Path(odoo.__file__).resolve().parent)
 
 
 def task_odoo_version(_args):
@@ -176,26 +199,72 @@ def task_odoo_version(_args):
     print(f"Odoo {odoo.release.version}")
 
 
-def task_check_requirements(_args):
-    """Exit 0 when every package of requirements.txt is installed in a matching version."""
-    try:
-        from packaging.requirements import Requirement  # noqa: PLC0415
-    except ImportError:
-        sys.exit(1)  # cannot tell: let pip decide
+def _requirements(path):
+    """The requirements of a requirements file, without comments and those for other platforms."""
+    from packaging.requirements import Requirement  # noqa: PLC0415
 
-    for raw_line in (ROOT / "requirements.txt").read_text().splitlines():
+    requirements = []
+    for raw_line in path.read_text().splitlines():
         line = raw_line.split("#", 1)[0].strip()
         if not line:
             continue
         requirement = Requirement(line)
         if requirement.marker and not requirement.marker.evaluate():
             continue
+        requirements.append(requirement)
+    return requirements
+
+
+def task_check_requirements(_args):
+    """Exit 0 when every package of requirements.txt and requirements-odoo-addons.txt is
+    installed in a matching version."""
+    try:
+        import packaging.requirements  # noqa: PLC0415, F401
+    except ImportError:
+        sys.exit(1)  # cannot tell: let pip decide
+
+    for requirement in _requirements(REQUIREMENTS) + _requirements(ADDON_WHEELS):
         try:
             version = importlib.metadata.version(requirement.name)
         except importlib.metadata.PackageNotFoundError:
             sys.exit(1)
         if requirement.specifier and version not in requirement.specifier:
             sys.exit(1)
+
+
+def _wheel_addons(requirement):
+    """The addons a wheel installs: the folders odoo/addons/<addon>/ among its files."""
+    files = importlib.metadata.files(requirement.name) or []
+    return sorted({file.parts[2] for file in files if file.parts[:2] == ("odoo", "addons") and len(file.parts) > 3})
+
+
+def task_check_odoo_addons(args):
+    """After installing requirements-odoo-addons.txt: `import odoo` still finds the installed Odoo
+    (the wheels' odoo/addons/ namespace folder must not hide it), and each wheel's addon imports."""
+    odoo = odoo_module()
+    found = Path(odoo.__file__).resolve().parent
+    if args.odoo and found != Path(args.odoo).resolve():
+        fail(
+            f"`import odoo` finds {found} after installing {ADDON_WHEELS.name}, not the Odoo at {args.odoo}: "
+            "an Odoo addon wheel's odoo/ folder hides it; make that Odoo importable ahead of site-packages"
+        )
+    odoo.tools.config["addons_path"] = addons_path(odoo)
+    odoo.modules.module.initialize_sys_path()
+    for requirement in _requirements(ADDON_WHEELS):
+        try:
+            addons = _wheel_addons(requirement)
+        except importlib.metadata.PackageNotFoundError:
+            fail(f"{requirement.name} is not installed: run `make setup`")
+        if not addons:
+            fail(f"{requirement.name} installs no addon under odoo/addons/")
+        for addon in addons:
+            try:
+                module = importlib.import_module(f"odoo.addons.{addon}")
+            except ImportError as error:
+                fail(f"odoo.addons.{addon} (from {requirement.name}) does not import with the Odoo at {found}: {error}")
+            location = Path(module.__file__).resolve().parent
+            if odoo.modules.module.get_module_path(addon) is None:
+                fail(f"Odoo does not find the addon {addon} installed by {requirement.name} at {location}")
 
 
 def _stream_odoo(command, log_path):
@@ -323,11 +392,8 @@ def task_create_db(args):
     odoo.service.db.exp_create_database(args.name, True, "en_US", "admin", "admin", args.country)
 
 
-def task_run(args):
-    odoo = odoo_module()
-    if not postgres_ready():
-        fail("PostgreSQL does not answer: run `make setup` first")
-    port = int(os.environ.get("HTTP_PORT", "8069"))
+def _prepare_demo_database(odoo):
+    """Create the demo database on the first call; add addons that joined since; upgrade on request."""
     state = db_query(DEMO_DB, "SELECT state FROM ir_module_module WHERE name = 'isp_payment_gateway'")
     if state != "installed":
         print(f"run: creating database {DEMO_DB} with the ISP addons and demo data (once)")
@@ -348,16 +414,40 @@ def task_run(args):
                     f"drop it with `dropdb {DEMO_DB}` and retry"
                 )
         print(f"run: database ready in {time.monotonic() - started:.0f} s")
-    elif os.environ.get("UPGRADE"):
+        return
+    installed = (db_query(DEMO_DB, "SELECT name FROM ir_module_module WHERE state = 'installed'") or "").split()
+    missing = [addon for addon in ADDONS if addon not in installed]
+    if missing:
+        # a demo database made before an addon joined the project
+        print(f"run: installing {', '.join(missing)} in {DEMO_DB}")
+        LOG_DIR.mkdir(exist_ok=True)
+        if not _odoo_once(odoo, DEMO_DB, "run-install.log", f"--init={','.join(missing)}"):
+            fail(f"could not install {', '.join(missing)} in {DEMO_DB} (see .logs/run-install.log)")
+    if os.environ.get("UPGRADE"):
         print(f"run: upgrading the ISP addons in {DEMO_DB}")
         if not _odoo_once(odoo, DEMO_DB, "run-upgrade.log", f"--update={','.join(ADDONS)}"):
             fail("could not upgrade the ISP addons (see .logs/run-upgrade.log)")
+
+
+def task_run(args):
+    odoo = odoo_module()
+    if not postgres_ready():
+        fail("PostgreSQL does not answer: run `make setup` first")
+    port = int(os.environ.get("HTTP_PORT", "8069"))
+    _prepare_demo_database(odoo)
     print(
         f"run: http://localhost:{port} database {DEMO_DB}\n"
         "run: log in as admin/admin (administrator), manager/manager (ISP manager), clerk/clerk (ISP user);\n"
         "run: portal: kunde/kunde (a customer), reseller/reseller (a reseller) on /my"
     )
-    command = odoo_command(odoo, f"--database={DEMO_DB}", f"--db-filter=^{DEMO_DB}$", f"--http-port={port}")
+    # queue_job loaded server-wide starts its job runner in the server (channels: odoo.conf [queue_job])
+    command = odoo_command(
+        odoo,
+        f"--database={DEMO_DB}",
+        f"--db-filter=^{DEMO_DB}$",
+        f"--http-port={port}",
+        f"--load={SERVER_WIDE_MODULES}",
+    )
     if args.check:
         # Serve until the login page answers, then stop: used to verify the command.
         process = subprocess.Popen(command, cwd=ROOT)
@@ -495,6 +585,9 @@ def main():
     sub.add_parser("check-odoo").set_defaults(func=task_check_odoo)
     sub.add_parser("odoo-version").set_defaults(func=task_odoo_version)
     sub.add_parser("check-requirements").set_defaults(func=task_check_requirements)
+    check_addons = sub.add_parser("check-odoo-addons")
+    check_addons.add_argument("--odoo", help="the folder of the odoo package found before installing the wheels")
+    check_addons.set_defaults(func=task_check_odoo_addons)
     sub.add_parser("test").set_defaults(func=task_test)
     create_db = sub.add_parser("create-db")
     create_db.add_argument("name")

@@ -4,7 +4,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from markupsafe import Markup
-from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
 from odoo.tools import SQL, format_date
@@ -15,8 +14,6 @@ from ..engine import dunning, interest
 
 _logger = logging.getLogger(__name__)
 
-#: customers dunned per batch (one transaction per batch in the scheduled run)
-BATCH_SIZE = 100
 #: a manual run with more due customers than this goes on in the background (scheduled action)
 SYNC_LIMIT = 500
 BUSINESS_KINDS = ("company", "sole_proprietor")
@@ -28,12 +25,20 @@ class IspDunningRun(models.Model):
     _inherit = ["isp.run.mixin", "mail.thread"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    _isp_sync_limit = SYNC_LIMIT
+    _isp_cron_xmlid = "isp_dunning.ir_cron_isp_dunning_run"
+    _isp_counter_fields = (
+        "letter_count",
+        "step_count",
+        "fee_total",
+        "interest_total",
+        "charge_invoice_count",
+        "suspended_count",
+        "terminated_count",
+    )
 
     name = fields.Char(compute="_compute_name", store=True)
     date = fields.Date(string="Run Date", required=True, default=fields.Date.context_today, readonly=True)
-    last_partner_done = fields.Integer(
-        string="Last Customer Done", readonly=True, copy=False, help="Where a resumed run goes on (customer id)."
-    )
     letter_count = fields.Integer(string="Number of Letters", readonly=True, copy=False)
     step_count = fields.Integer(string="Number of Steps", readonly=True, copy=False)
     fee_total = fields.Monetary(string="Fees", readonly=True, copy=False)
@@ -58,37 +63,6 @@ class IspDunningRun(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
-    def action_preview(self):
-        """Show what a confirm would do: customers, items, levels, fees, interest, actions. Changes nothing else."""
-        self._isp_check_open()
-        for run in self:
-            plans, errors = run._isp_plan(run._isp_due_partners())
-            rows = [dict(row, run_id=run.id) for plan in plans for row in run._isp_preview_rows(plan)]
-            self.env["isp.dunning.run.line"].create(rows)
-            run._isp_record_errors(errors)
-            run.write(
-                {
-                    "state": "preview",
-                    "preview_letter_count": len(plans),
-                    "preview_charge_total": sum(plan["charge_total"] for plan in plans),
-                }
-            )
-        return True
-
-    def action_confirm(self):
-        """Dun every due customer: now in this transaction, or batch by batch in the background
-        (the scheduled action resumes running runs) when there are many."""
-        self._isp_check_open()
-        for run in self:
-            run._isp_start()
-            if len(run._isp_due_partners()) > SYNC_LIMIT and not self.env.context.get("isp_dunning_sync"):
-                self.env.ref("isp_dunning.ir_cron_isp_dunning_run")._trigger()
-                continue
-            while run._isp_run_batch(retry=False):
-                pass
-            run._isp_finish()
-        return True
-
     def action_view_letters(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("isp_dunning.isp_dunning_letter_action")
         action["domain"] = [("run_id", "in", self.ids)]
@@ -100,11 +74,14 @@ class IspDunningRun(models.Model):
 
     @api.model
     def _cron_isp_dunning_run(self):
-        """Daily run per company: one batch per call; resumes today's unfinished run after a crash."""
-        remaining = 0
+        """Daily run per company: one chunk of customers per call; resumes today's unfinished run after a crash."""
+        self._isp_cron_step()
+
+    @api.model
+    def _isp_cron_companies(self):
         today = fields.Date.context_today(self)
         moves = self.env["account.move"].sudo()
-        companies = self.env["res.company"].browse(
+        return self.env["res.company"].browse(
             {
                 company.id
                 for (company,) in moves._read_group(
@@ -124,34 +101,22 @@ class IspDunningRun(models.Model):
                 ._read_group([("isp_dunning_suspended", "=", True)], ["company_id"])
             }
         )
-        for company in companies:
-            runs = self.sudo().with_company(company)
-            run = runs.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
-            if not run:
-                if runs.search_count(
-                    [
-                        ("company_id", "=", company.id),
-                        ("trigger", "=", "cron"),
-                        ("date", "=", today),
-                        ("state", "=", "done"),
-                    ]
-                ):
-                    # today's scheduled run is done; a second one would change nothing
-                    continue
-                run = runs.create({"company_id": company.id, "trigger": "cron", "date": today})
-                run._isp_start()
-            if run._isp_run_batch():
-                remaining += 1
-            else:
-                run._isp_finish()
-        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+
+    def _isp_cron_new_run(self, company):
+        """Today's scheduled run, unless it is done: a second one would change nothing."""
+        today = fields.Date.context_today(self)
+        if self.search_count(
+            [("company_id", "=", company.id), ("trigger", "=", "cron"), ("date", "=", today), ("state", "=", "done")]
+        ):
+            return self.browse()
+        return self.create({"company_id": company.id, "trigger": "cron", "date": today})
 
     # ------------------------------------------------------------------
     # Run steps
     # ------------------------------------------------------------------
 
-    def _isp_start(self):
-        result = super()._isp_start()
+    def _isp_start(self, chunk_size=None):
+        result = super()._isp_start(chunk_size=chunk_size)
         # payments received since the last run may end suspensions
         partners = (
             self.env["isp.service"]
@@ -169,52 +134,23 @@ class IspDunningRun(models.Model):
             self.env.ref("isp_dunning.ir_cron_isp_send_dunning_letters")._trigger()
         return result
 
-    def _isp_run_batch(self, limit=BATCH_SIZE, retry=True):
-        """Dun the next ``limit`` customers after the last one done. Returns True while some remain.
+    def _isp_chunk_cache_models(self):
+        return (*super()._isp_chunk_cache_models(), "isp.dunning.step", "isp.dunning.letter")
 
-        :param retry: customers that another transaction holds or changed are left for the next
-            call, which runs in a new transaction (the scheduled run); without retry (one
-            transaction for the whole run) they are recorded as errors and the next run duns them
-        """
-        self.ensure_one()
-        partners = self._isp_due_partners(after=self.last_partner_done)
-        if not partners:
-            return False
-        batch = partners[:limit]
-        try:
-            with self.env.cr.savepoint():
-                locked = self.env["isp.billing.run"]._isp_lock_partners(batch, limit)
-                plans, errors = self._isp_plan(locked)
-                errors.update(self._isp_execute(plans))
-        except pg_errors.SerializationFailure:
-            # another run dunned some of these customers after this transaction began
-            _logger.info("Dunning run %s: customers dunned by a concurrent run, retrying", self.id)
-            if retry:
-                return True
-            locked, errors = self.env["res.partner"], {}
-        skipped = batch - locked
-        done_until = batch[-1].id
-        if skipped and retry:
-            # come back for the first customer another transaction holds
-            done_until = max((partner.id for partner in batch if partner.id < min(skipped.ids)), default=0)
-            done_until = max(done_until, self.last_partner_done)
-        elif skipped:
-            message = self.env._(
-                "The customer was being changed by another transaction (a user or another run); the next run duns it."
-            )
-            errors.update(dict.fromkeys(skipped, message))
-        self._isp_record_errors(errors)
-        self.last_partner_done = done_until
-        self.env.flush_all()
-        for model in ("account.move", "account.move.line", "isp.dunning.step", "isp.dunning.letter", "res.partner"):
-            self.env[model].invalidate_model()
-        return len(partners) > len(batch) or bool(skipped and retry)
+    def _isp_progress_summary(self, done, total):
+        totals = self.env["isp.run.chunk"]._isp_sum(self._isp_chunks())
+        return self.env._(
+            "%(done)s of %(total)s parts done, %(letters)s letters so far",
+            done=done,
+            total=total,
+            letters=totals.get("letter_count", 0),
+        )
 
-    def _isp_due_partners(self, after=0):
-        """Customers with overdue open items, in id order, after customer id ``after``."""
+    def _isp_due_partners(self):
+        """Customers with overdue open items, in id order."""
         self.ensure_one()
         groups = self.env["account.move"].sudo()._read_group(self._isp_overdue_domain(), ["commercial_partner_id"])
-        return self.env["res.partner"].browse(sorted(partner.id for (partner,) in groups if partner.id > after))
+        return self.env["res.partner"].browse(sorted(partner.id for (partner,) in groups))
 
     def _isp_overdue_domain(self, charges=False):
         """The open items this run duns on its date: the items of ``account.move._isp_dunning_domain``,
@@ -320,7 +256,9 @@ class IspDunningRun(models.Model):
         return [plan for plan in planned if plan["partner"] not in errors], errors
 
     def _isp_price_steps(self, plans, base_rates, flat_fee_moves):
-        """Fees, flat fees and interest of the planned steps; totals per plan.
+        """Fees, flat fees and interest of the planned steps; totals per plan. The rules are the
+        engine's (``dunning.price_steps``, ``interest.rates_for``, ``interest.interest_periods``);
+        this gathers their data.
 
         :return: errors per customer whose charges cannot be computed (no base rate)
         """
@@ -341,31 +279,42 @@ class IspDunningRun(models.Model):
             profile = plan["profile"]
             partner = plan["partner"]
             business = partner.isp_customer_kind in BUSINESS_KINDS
-            if profile.interest_basis == "statutory_de":
-                rates, points = base_rates, interest.statutory_points(business)
-            else:
-                rates, points = [(fields.Date.to_date("1900-01-01"), Decimal(str(profile.interest_rate)))], Decimal("0")
-            top = max(plan["steps"], key=lambda step: (step["level"].sequence, step["level"].days_overdue))
-            for step in plan["steps"]:
-                move, level = step["move"], step["level"]
+            rates, points = interest.rates_for(
+                profile.interest_basis, business, base_rates, Decimal(str(profile.interest_rate))
+            )
+            top, priced = dunning.price_steps(
+                [
+                    dunning.PlannedStep(
+                        key=index,
+                        rank=(step["level"].sequence, step["level"].days_overdue),
+                        fee=Decimal(str(step["level"].fee_amount)),
+                        interest=step["level"].apply_interest and profile.interest_basis != "none",
+                        due_date=step["move"].invoice_date_due,
+                        interest_until=step["move"].isp_interest_until or None,
+                        flat_fee_charged=step["move"].id in flat_fee_moves,
+                    )
+                    for index, step in enumerate(plan["steps"])
+                ],
+                business,
+                profile.flat_fee and profile.flat_fee_amount,
+            )
+            for index, step in enumerate(plan["steps"]):
+                move, charge = step["move"], priced[index]
                 step.update(
                     days_overdue=(day - move.invoice_date_due).days,
                     open_amount=move.amount_residual_signed,
-                    fee_amount=level.fee_amount if step is top else 0.0,
-                    flat_fee_amount=0.0,
+                    fee_amount=float(charge.fee),
+                    flat_fee_amount=float(charge.flat_fee),
                     interest_amount=0.0,
                     periods=[],
                 )
-                if not (level.apply_interest and profile.interest_basis != "none"):
+                if charge.interest_start is None:
                     continue
-                if profile.flat_fee and business and move.id not in flat_fee_moves:
-                    step["flat_fee_amount"] = profile.flat_fee_amount
-                start = max(move.invoice_date_due, move.isp_interest_until or move.invoice_date_due) + timedelta(days=1)
                 # fees and interest billed on this invoice carry no interest
                 principal = Decimal(str(move.amount_total_signed)) - charges.get(move.id, Decimal("0"))
                 changes = dunning.principal_changes(principal, move.invoice_date_due, payments.get(move.id, []))
                 try:
-                    periods = interest.interest_periods(changes, start, day, rates, points)
+                    periods = interest.interest_periods(changes, charge.interest_start, day, rates, points)
                 except interest.MissingRate as error:
                     errors[partner] = self.env._(
                         "No base rate for the default interest of %(invoice)s: %(error)s.",
@@ -375,7 +324,7 @@ class IspDunningRun(models.Model):
                     continue
                 step["periods"] = periods
                 step["interest_amount"] = float(interest.total(periods))
-            plan["top"] = top
+            plan["top"] = plan["steps"][top]
             plan["fee_total"] = sum(step["fee_amount"] + step["flat_fee_amount"] for step in plan["steps"])
             plan["interest_total"] = sum(step["interest_amount"] for step in plan["steps"])
             plan["charge_total"] = plan["fee_total"] + plan["interest_total"]
@@ -422,6 +371,16 @@ class IspDunningRun(models.Model):
         )
         return {move_id: Decimal(str(amount)) for move_id, amount in self.env.cr.fetchall()}
 
+    def _isp_store_preview(self, plans):
+        rows = [dict(row, run_id=self.id) for plan in plans for row in self._isp_preview_rows(plan)]
+        self.env["isp.dunning.run.line"].create(rows)
+
+    def _isp_preview_values(self, plans):
+        return {
+            "preview_letter_count": len(plans),
+            "preview_charge_total": sum(plan["charge_total"] for plan in plans),
+        }
+
     def _isp_preview_rows(self, plan):
         stepped = {step["move"]: step for step in plan["steps"]}
         rows = []
@@ -451,32 +410,10 @@ class IspDunningRun(models.Model):
     # Execution
     # ------------------------------------------------------------------
 
-    def _isp_execute(self, plans):
-        """Execute the plans of a batch at once; when that fails, customer by customer."""
-        try:
-            with self.env.cr.savepoint():
-                self._isp_execute_plans(plans)
-            return {}
-        except pg_errors.SerializationFailure:
-            raise
-        except Exception:
-            _logger.info("Dunning run %s: batch failed, dunning customer by customer", self.id, exc_info=True)
-        errors = {}
-        for plan in plans:
-            try:
-                with self.env.cr.savepoint():
-                    self._isp_execute_plans([plan])
-            except pg_errors.SerializationFailure:
-                raise
-            except Exception as error:
-                _logger.warning("Dunning run %s: customer %s not dunned: %s", self.id, plan["partner"].id, error)
-                errors[plan["partner"]] = str(error) or error.__class__.__name__
-        return errors
-
     def _isp_execute_plans(self, plans):
+        """Letters, steps, item levels, charges and service actions of ``plans``; returns the counters."""
         if not plans:
-            return
-        day = self.date
+            return {}
         letters = (
             self.env["isp.dunning.letter"]
             .sudo()
@@ -505,45 +442,56 @@ class IspDunningRun(models.Model):
             if mode == "next_invoice" and plan["partner"].id not in billed:
                 mode = "invoice"
             plan["charge_mode"] = mode
-            for step in plan["steps"]:
-                charged = step["fee_amount"] + step["flat_fee_amount"] + step["interest_amount"]
-                periods = step["periods"]
-                step_vals.append(
-                    {
-                        "move_id": step["move"].id,
-                        "partner_id": plan["partner"].id,
-                        "level_id": step["level"].id,
-                        "run_id": self.id,
-                        "letter_id": letter.id,
-                        "date": day,
-                        "days_overdue": step["days_overdue"],
-                        "open_amount": step["open_amount"],
-                        "action": step["level"].action,
-                        "fee_amount": step["fee_amount"],
-                        "flat_fee_amount": step["flat_fee_amount"],
-                        "interest_amount": step["interest_amount"],
-                        "interest_from": periods[0].start if periods else False,
-                        "interest_to": periods[-1].end if periods else False,
-                        "interest_days": sum(period.days for period in periods),
-                        "interest_rate": _rates_label(periods),
-                        "charge_state": ("pending" if mode == "next_invoice" else "invoiced") if charged else "none",
-                    }
-                )
+            step_vals.extend(self._isp_prepare_dunning_step_vals(plan, step, letter) for step in plan["steps"])
         steps = self.env["isp.dunning.step"].sudo().create(step_vals)
         self._isp_update_items(plans)
         charge_moves = self._isp_charge_invoices(plans, steps)
         suspended, terminated = self._isp_apply_actions(plans)
-        self.write(
-            {
-                "letter_count": self.letter_count + len(letters),
-                "step_count": self.step_count + len(steps),
-                "fee_total": self.fee_total + sum(plan["fee_total"] for plan in plans),
-                "interest_total": self.interest_total + sum(plan["interest_total"] for plan in plans),
-                "charge_invoice_count": self.charge_invoice_count + len(charge_moves),
-                "suspended_count": self.suspended_count + suspended,
-                "terminated_count": self.terminated_count + terminated,
-            }
-        )
+        return {
+            "letter_count": len(letters),
+            "step_count": len(steps),
+            "fee_total": sum(plan["fee_total"] for plan in plans),
+            "interest_total": sum(plan["interest_total"] for plan in plans),
+            "charge_invoice_count": len(charge_moves),
+            "suspended_count": suspended,
+            "terminated_count": terminated,
+        }
+
+    def _isp_prepare_dunning_step_vals(self, plan, step, letter):
+        """Prepare the values of the dunning step (``isp.dunning.step``) that one item of a
+        customer reaches in this run. Override to add or change values; the step is created
+        with those of all items of the run at once.
+
+        :param dict plan: the customer's plan: ``partner``, ``profile``, ``items``, ``steps``,
+            ``overdue``, the totals and the ``charge_mode`` of its fees and interest
+            (``invoice``: a charge invoice per run, ``next_invoice``: with the next periodic invoice)
+        :param dict step: one of ``plan["steps"]``: ``move``, ``level``, ``days_overdue``,
+            ``open_amount``, ``fee_amount``, ``flat_fee_amount``, ``interest_amount`` and the
+            interest ``periods`` (``interest.InterestPeriod``)
+        :param letter: the customer's ``isp.dunning.letter`` of this run
+        :return: dict of values for ``isp.dunning.step.create``
+        """
+        charged = step["fee_amount"] + step["flat_fee_amount"] + step["interest_amount"]
+        periods = step["periods"]
+        return {
+            "move_id": step["move"].id,
+            "partner_id": plan["partner"].id,
+            "level_id": step["level"].id,
+            "run_id": self.id,
+            "letter_id": letter.id,
+            "date": self.date,
+            "days_overdue": step["days_overdue"],
+            "open_amount": step["open_amount"],
+            "action": step["level"].action,
+            "fee_amount": step["fee_amount"],
+            "flat_fee_amount": step["flat_fee_amount"],
+            "interest_amount": step["interest_amount"],
+            "interest_from": periods[0].start if periods else False,
+            "interest_to": periods[-1].end if periods else False,
+            "interest_days": sum(period.days for period in periods),
+            "interest_rate": _rates_label(periods),
+            "charge_state": ("pending" if plan["charge_mode"] == "next_invoice" else "invoiced") if charged else "none",
+        }
 
     def _isp_letter_vals(self, plan):
         partner = plan["partner"]

@@ -161,26 +161,26 @@ class TestDunningConcurrency(BaseCase):
         )
         # The test runner holds the registry lock: environments are made here, used in the threads.
         envs = [self._env(sql_db.db_connect(dbname).cursor()) for _worker in range(2)]
-        billing_run_class = type(envs[0]["isp.billing.run"])
-        lock_partners = billing_run_class._isp_lock_partners
+        run_class = type(envs[0]["isp.dunning.run"])
+        lock_partners = run_class._isp_lock_partners
 
-        def ordered_lock_partners(billing_runs, partners, limit):
+        def ordered_lock_partners(runs, partners):
             role = race.roles[threading.get_ident()]
             if role == "late" and not race.late_has_read.is_set():
                 race.late_has_read.set()
                 race.early_committed.wait(30)
             elif role == "early" and not race.early_committed.is_set():
                 race.late_has_read.wait(30)
-            return lock_partners(billing_runs, partners, limit)
+            return lock_partners(runs, partners)
 
         threads = [
             threading.Thread(target=self._run_scheduled, args=(env, role, race))
             for env, role in zip(envs, ("early", "late"), strict=True)
         ]
         with (
-            patch.object(billing_run_class, "_isp_lock_partners", ordered_lock_partners),
+            patch.object(run_class, "_isp_lock_partners", ordered_lock_partners),
             mute_logger("odoo.sql_db"),
-            self.assertLogs("odoo.addons.isp_dunning.models.isp_dunning_run", logging.INFO) as logs,
+            self.assertLogs("odoo.addons.isp_sales.models", logging.INFO) as logs,
         ):
             for thread in threads:
                 thread.start()
@@ -189,11 +189,11 @@ class TestDunningConcurrency(BaseCase):
         self.assertFalse(race.errors, race.errors)
         self.assertFalse([thread for thread in threads if thread.is_alive()], "both runs finished")
         self.assertTrue(
-            [line for line in logs.output if "dunned by a concurrent run" in line],
+            [line for line in logs.output if "handled by a concurrent run" in line],
             "the late run found its first customers dunned by the early run and retried",
         )
         self.assertFalse(
-            [line for line in logs.output if "batch failed" in line or "not dunned" in line],
+            [line for line in logs.output if "at once failed" in line or "the others go on" in line],
             "no customer failed on what the other run did",
         )
         return race.run_ids
@@ -210,13 +210,13 @@ class TestDunningConcurrency(BaseCase):
 
         try:
             run = env["isp.dunning.run"].create({"date": RUN_DATE, "trigger": "cron"})
-            run._isp_start()
+            run._isp_start(chunk_size=2)
             commit()
             race.run_ids.append(run.id)
             race.barrier.wait()
             for _call in range(200):
                 try:
-                    remaining = run._isp_run_batch(limit=2)
+                    remaining = run._isp_run_batch()
                     commit()
                 except psycopg2.errors.SerializationFailure:
                     # the scheduler calls again in a new transaction
@@ -230,7 +230,6 @@ class TestDunningConcurrency(BaseCase):
                 time.sleep(0.05)
             else:
                 raise AssertionError("the run did not finish")
-            run._isp_finish()
             commit()
         except Exception as error:
             race.errors.append(error)

@@ -11,6 +11,7 @@ services' start dates. First and last periods are prorated by days.
 
 from collections import namedtuple
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -118,3 +119,25 @@ def next_dates(invoices):
             if day > result.get(part.key, day - timedelta(days=1)):
                 result[part.key] = day
     return result
+
+
+def _rounded(value, rounding):
+    """``value`` rounded half up (away from zero) to a multiple of ``rounding`` (0.01 for cents)."""
+    step = Decimal(repr(rounding))
+    units = (Decimal(repr(value)) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return float(units * step)
+
+
+def prorated_price(full_price, factor, rounding):
+    """The unit price of a part of a period: the full price times the proration factor, rounded
+    half up to the currency's ``rounding``; a whole period costs the full price unrounded (a price
+    list may give more decimals than the currency)."""
+    if factor == 1:
+        return full_price
+    return _rounded(full_price * factor, rounding)
+
+
+def line_subtotal(quantity, price_unit, discount, rounding):
+    """quantity x unit price less the customer's discount (in percent), rounded half up to the
+    currency's ``rounding``: the line's untaxed amount as the invoice shows it."""
+    return _rounded(quantity * price_unit * (1 - discount / 100.0), rounding)

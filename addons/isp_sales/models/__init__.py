@@ -9,6 +9,7 @@ from . import mail_activity
 from . import res_users
 from . import account_move_line
 from . import account_move
+from . import isp_run_chunk
 from . import isp_run_mixin
 from . import isp_billing_run
 from . import isp_billing_run_line

@@ -2,8 +2,6 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from psycopg2 import errors as pg_errors
-
 from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
@@ -24,6 +22,15 @@ class IspBillingRun(models.Model):
     _description = "ISP Invoice Run"
     _order = "date desc, id desc"
     _check_company_auto = True
+    _isp_cron_xmlid = "isp_sales.ir_cron_isp_billing_run"
+    _isp_counter_fields = (
+        "customer_count",
+        "invoice_count",
+        "line_count",
+        "skipped_count",
+        "amount_untaxed",
+        "amount_total",
+    )
 
     name = fields.Char(compute="_compute_name", store=True)
     date = fields.Date(
@@ -54,7 +61,6 @@ class IspBillingRun(models.Model):
     preview_line_ids = fields.One2many("isp.billing.run.line", "run_id", string="Preview", readonly=True)
     preview_invoice_count = fields.Integer(string="Invoices to Create", readonly=True, copy=False)
     preview_amount_untaxed = fields.Monetary(string="Untaxed Amount to Invoice", readonly=True, copy=False)
-    resellers_done = fields.Boolean(string="Reseller Periods Closed", readonly=True, copy=False)
 
     @api.depends("date")
     def _compute_name(self):
@@ -64,46 +70,6 @@ class IspBillingRun(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
-
-    def action_preview(self):
-        """Show what a confirm would create; create nothing but the preview lines."""
-        self._isp_check_open()
-        for run in self:
-            partners = run._isp_due_partners()
-            plans, errors = run._isp_plan(partners)
-            run._isp_store_preview(plans)
-            run._isp_record_errors(errors)
-            invoices = [plan for plan in plans if plan["vals"]]
-            run.write(
-                {
-                    "state": "preview",
-                    "preview_invoice_count": len(invoices),
-                    "preview_amount_untaxed": sum(plan["amount_company"] for plan in invoices),
-                }
-            )
-        return True
-
-    def action_confirm(self):
-        """Bill every due customer now (in this transaction)."""
-        self._isp_check_open()
-        for run in self:
-            run._isp_start()
-            remaining = None
-            while left := run._isp_run_batch():
-                if left == remaining:
-                    # the others are being billed by another run at this moment
-                    run._isp_record_errors(
-                        {
-                            self.env["res.partner"]: self.env._(
-                                "%(count)s customers were being billed by another run at the same time.",
-                                count=left,
-                            )
-                        }
-                    )
-                    break
-                remaining = left
-            run._isp_finish()
-        return True
 
     def action_view_invoices(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
@@ -117,8 +83,11 @@ class IspBillingRun(models.Model):
 
     @api.model
     def _cron_isp_billing_run(self):
-        """Daily run: one batch per call; resumes today's unfinished run after a crash."""
-        remaining = 0
+        """Daily run: one chunk of customers per call; resumes today's unfinished run after a crash."""
+        self._isp_cron_step()
+
+    @api.model
+    def _isp_cron_companies(self):
         companies = self.env["res.company"]
         for (company,) in self.env["isp.service"].sudo()._read_group(
             [("state", "in", BILLABLE_STATES)], ["company_id"]
@@ -126,23 +95,17 @@ class IspBillingRun(models.Model):
             [("isp_decision", "=", "accumulated"), ("invoice_status", "=", "to invoice")], ["company_id"]
         ):
             companies |= company
-        for company in companies:
-            # the scheduled run bills every company, whoever the cron user is
-            runs = self.sudo().with_company(company)
-            run = runs.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
-            if not run:
-                run = runs.create({"company_id": company.id, "trigger": "cron"})
-                run._isp_start()
-            left = run._isp_run_batch()
-            if left:
-                remaining += left
-            else:
-                run._isp_finish()
-        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+        return companies
 
     # ------------------------------------------------------------------
     # Run steps
     # ------------------------------------------------------------------
+
+    def _isp_start(self, chunk_size=None):
+        """Resellers' periods that have ended are closed first; then the due customers are chunked."""
+        self.ensure_one()
+        self._isp_close_reseller_periods()
+        return super()._isp_start(chunk_size=chunk_size)
 
     def _isp_finish(self):
         result = super()._isp_finish()
@@ -151,39 +114,22 @@ class IspBillingRun(models.Model):
             self.env.ref("isp_sales.ir_cron_isp_deliver_invoices")._trigger()
         return result
 
-    def _isp_run_batch(self, limit=BATCH_SIZE):
-        """Bill the next ``limit`` due customers. Returns how many due customers remain (0: done)."""
-        self.ensure_one()
-        if not self.resellers_done:
-            self._isp_close_reseller_periods()
-            self.resellers_done = True
-        partners = self._isp_due_partners()
-        if not partners:
-            return 0
-        try:
-            with self.env.cr.savepoint():
-                locked = self._isp_lock_partners(partners, limit)
-        except pg_errors.SerializationFailure:
-            # another run billed some of these customers after this transaction began
-            _logger.info("Invoice run %s: customers billed by a concurrent run, retrying", self.id)
-            return len(partners)
-        if not locked:
-            # all of them are being billed by another run right now
-            return len(partners)
-        plans, errors = self._isp_plan(locked)
-        errors.update(self._isp_execute(plans))
-        self._isp_record_errors(errors)
-        self.env.flush_all()
-        # bounded memory: forget the batch's documents, keep articles, taxes and accounts
-        for model in ("account.move", "account.move.line", "account.partial.reconcile", "isp.service", "res.partner"):
-            self.env[model].invalidate_model()
-        return len(partners) - len(locked)
+    def _isp_chunk_cache_models(self):
+        return (*super()._isp_chunk_cache_models(), "isp.service")
+
+    def _isp_progress_summary(self, done, total):
+        totals = self.env["isp.run.chunk"]._isp_sum(self._isp_chunks())
+        return self.env._(
+            "%(done)s of %(total)s parts done, %(invoices)s invoices so far",
+            done=done,
+            total=total,
+            invoices=totals.get("invoice_count", 0),
+        )
 
     def _isp_due_partners(self):
-        """Customers with a service period due on the run date (plus days in advance), minus failed ones."""
+        """Customers with a service period due on the run date (plus days in advance)."""
         self.ensure_one()
         due_date = self.date + timedelta(days=self.days_in_advance)
-        failed = tuple(self.error_ids.partner_id.ids) or (0,)
         self.env["isp.service"].flush_model()
         self.env["product.template"].flush_model(["isp_recurring"])
         self.env.cr.execute(
@@ -199,50 +145,26 @@ class IspBillingRun(models.Model):
                    AND service.state IN %(states)s
                    AND service.next_invoice_date <= %(due)s
                    AND (service.date_end IS NULL OR service.next_invoice_date <= service.date_end)
-                   AND service.partner_id NOT IN %(failed)s
               GROUP BY service.partner_id
               ORDER BY service.partner_id
                 """,
                 company=self.company_id.id,
                 states=BILLABLE_STATES,
                 due=due_date,
-                failed=failed,
             )
         )
         return self.env["res.partner"].browse([row[0] for row in self.env.cr.fetchall()])
 
-    def _isp_lock_partners(self, partners, limit):
-        """Lock up to ``limit`` customers for this transaction; skip those another run is billing now.
-
-        Writing the rows (not only locking them) makes a concurrent run that started earlier
-        fail on them instead of billing from its older snapshot.
-        """
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM res_partner WHERE id IN %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-                tuple(partners.ids),
-                limit,
-            ),
-            # a serialization failure is expected here and handled by the caller
-            log_exceptions=False,
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
-        if ids:
-            self.env.cr.execute(
-                SQL("UPDATE res_partner SET write_date = write_date WHERE id IN %s", tuple(ids)), log_exceptions=False
-            )
-        return partners.browse(ids)
-
     # ------------------------------------------------------------------
-    # Planning: from services to invoice values (shared by preview and confirm)
+    # Planning: from services to invoice plans (shared by preview and confirm)
     # ------------------------------------------------------------------
 
     def _isp_plan(self, partners):
         """Plan the invoices of ``partners``.
 
-        :return: (plans, errors): plans are dicts with the partner, the invoice values
-            (None when every period was passed over), the services' next dates, the
-            preview rows and the amount in company currency; errors map partners to messages
+        :return: (plans, errors): ``InvoicePlan`` objects (one per invoice; a plan whose periods
+            were all passed over has no values), and {customer: message} of those that cannot be
+            planned
         """
         self.ensure_one()
         company = self.company_id
@@ -267,7 +189,7 @@ class IspBillingRun(models.Model):
         if not journal:
             message = self.env._("No sales journal in company %(company)s.", company=company.name)
             return [], dict.fromkeys(partners, message)
-        builder = InvoiceBuilder(self, journal)
+        builder = InvoiceBuilder(self, journal, services.partner_id)
         plans = []
         by_partner = services.grouped("partner_id")
         # a customer that cannot be planned (missing data, a bug) is recorded; the others are billed
@@ -278,49 +200,82 @@ class IspBillingRun(models.Model):
         )
         return plans, errors
 
+    def _isp_prepare_invoice_line_vals(self, plan, service, segment, price):
+        """The values of the invoice line that bills ``segment`` (a part of a period, see
+        ``engine.billing.Segment``) of ``service`` on the invoice of ``plan``.
+
+        :param price: the ``LinePrice`` the run worked out (label, prorated unit price, full
+            price and its source, discount, income account, taxes)
+        :return: values for ``account.move.line``
+        """
+        return {
+            "display_type": "product",
+            "product_id": service.product_id.id,
+            "product_uom_id": service.product_id.uom_id.id,
+            "name": price.name,
+            "quantity": service.quantity,
+            "price_unit": price.price_unit,
+            "discount": price.discount,
+            "account_id": price.account.id,
+            "tax_ids": [Command.set(price.taxes.ids)],
+            "isp_service_id": service.id,
+            "isp_period_start": segment.start,
+            "isp_period_end": segment.end,
+            "isp_proration": segment.factor,
+            "isp_full_price": price.full_price,
+            "isp_price_source": price.price_source,
+        }
+
+    def _isp_prepare_invoice_vals(self, plan):
+        """The values of the invoice of ``plan``, with its lines (``plan.lines``).
+
+        :return: values for ``account.move``
+        """
+        partner = plan.partner
+        delivery = partner.isp_invoice_delivery
+        return {
+            "move_type": "out_invoice",
+            "partner_id": plan.invoice_partner.id,
+            "journal_id": plan.batch.journal.id,
+            "company_id": self.company_id.id,
+            "currency_id": plan.currency.id,
+            "invoice_date": plan.invoice_date,
+            "fiscal_position_id": plan.fiscal_position.id,
+            "invoice_origin": self.name,
+            **({"invoice_user_id": partner.user_id.id} if partner.user_id else {}),
+            "isp_billing_run_id": self.id,
+            "isp_email_state": "queued" if delivery in ("email", "email_post") else False,
+            "isp_print_state": "to_print" if delivery in ("post", "email_post") else False,
+            "isp_notice_state": "queued" if plan.invoice_date > self.date else False,
+            "invoice_line_ids": plan.lines,
+        }
+
     def _isp_store_preview(self, plans):
-        rows = [dict(row, run_id=self.id) for plan in plans for row in plan["preview"]]
+        rows = [dict(row, run_id=self.id) for plan in plans for row in plan.preview]
         self.env["isp.billing.run.line"].create(rows)
+
+    def _isp_preview_values(self, plans):
+        invoices = [plan for plan in plans if plan.vals]
+        return {
+            "preview_invoice_count": len(invoices),
+            "preview_amount_untaxed": sum(plan.amount_company for plan in invoices),
+        }
+
+    def _isp_plan_partner(self, plan):
+        return plan.partner
 
     # ------------------------------------------------------------------
     # Execution
     # ------------------------------------------------------------------
 
-    def _isp_execute(self, plans):
+    def _isp_execute_plans(self, plans):
         """Create, post and settle the planned invoices; move the services on.
 
-        All customers of the batch at once; when that fails, customer by customer so that
-        one broken customer is recorded and the others are billed. Returns the errors.
+        :return: the counters of the run
         """
-        try:
-            with self.env.cr.savepoint():
-                self._isp_execute_plans(plans)
-            return {}
-        except pg_errors.SerializationFailure:
-            raise
-        except Exception:
-            _logger.info("Invoice run %s: batch failed, billing customer by customer", self.id, exc_info=True)
-        errors = {}
-        by_partner = defaultdict(list)
-        for plan in plans:
-            by_partner[plan["partner"]].append(plan)
-        for partner, partner_plans in by_partner.items():
-            try:
-                with self.env.cr.savepoint():
-                    self._isp_execute_plans(partner_plans)
-            except pg_errors.SerializationFailure:
-                raise
-            except Exception as error:
-                _logger.warning(
-                    "Invoice run %s: customer %s not billed: %s", self.id, partner.display_name, error, exc_info=True
-                )
-                errors[partner] = str(error) or error.__class__.__name__
-        return errors
-
-    def _isp_execute_plans(self, plans):
+        with_vals = [plan for plan in plans if plan.vals]
         moves = self.env["account.move"]
-        vals_list = [plan["vals"] for plan in plans if plan["vals"]]
-        if vals_list:
+        if with_vals:
             moves = (
                 self.env["account.move"]
                 .with_company(self.company_id)
@@ -328,8 +283,10 @@ class IspBillingRun(models.Model):
                 .with_context(
                     **QUIET, default_move_type="out_invoice", skip_analytic_sync=True, check_move_validity=False
                 )
-                .create(vals_list)
+                .create([plan.vals for plan in with_vals])
             )
+            for plan, move in zip(with_vals, moves, strict=True):
+                plan.move = move
             self._isp_subscribe_customers(moves)
             moves.with_context(skip_analytic_sync=False, check_move_validity=True, isp_run_posting=True)._post(
                 soft=False
@@ -337,7 +294,7 @@ class IspBillingRun(models.Model):
         # a service on two invoices of the run (two cycles of its customer) moves past the later one
         latest = {}
         for plan in plans:
-            for service_id, day in plan["next_dates"].items():
+            for service_id, day in plan.next_dates.items():
                 latest[service_id] = max(day, latest.get(service_id, day))
         next_dates = defaultdict(list)
         for service_id, day in latest.items():
@@ -347,17 +304,19 @@ class IspBillingRun(models.Model):
             services.browse(service_ids).write({"next_invoice_date": day})
         if moves:
             moves._isp_apply_outstanding_credit()
-        self.write(
-            {
-                "customer_count": self.customer_count + len({plan["partner"] for plan in plans}),
-                "invoice_count": self.invoice_count + len(moves),
-                "line_count": self.line_count + sum(plan["line_count"] for plan in plans),
-                "skipped_count": self.skipped_count + sum(plan["skipped_count"] for plan in plans),
-                "amount_untaxed": self.amount_untaxed + sum(moves.mapped("amount_untaxed_signed")),
-                "amount_total": self.amount_total + sum(moves.mapped("amount_total_signed")),
-            }
-        )
-        return moves
+        self._isp_invoices_created(with_vals)
+        return {
+            "customer_count": len({plan.partner for plan in plans}),
+            "invoice_count": len(moves),
+            "line_count": sum(plan.line_count for plan in plans),
+            "skipped_count": sum(plan.skipped_count for plan in plans),
+            "amount_untaxed": sum(moves.mapped("amount_untaxed_signed")),
+            "amount_total": sum(moves.mapped("amount_total_signed")),
+        }
+
+    def _isp_invoices_created(self, plans):
+        """Hook: the invoices of ``plans`` exist and are posted (each plan's ``move``)."""
+        return True
 
     def _isp_subscribe_customers(self, moves):
         """Make each invoice's customer a follower in one insert (posting does it invoice by invoice)."""
@@ -390,18 +349,16 @@ class IspBillingRun(models.Model):
             if any(order.date_order.date() < period_start for order in reseller_orders):
                 period_starts[reseller] = period_start
 
+        counters = {"invoice_count": 0, "amount_untaxed": 0.0, "amount_total": 0.0}
+
         def close(reseller):
             invoices = reseller.with_company(self.company_id)._isp_invoice_reseller_orders(
                 before=period_starts[reseller]
             )
             invoices.write({"isp_billing_run_id": self.id})
-            self.write(
-                {
-                    "invoice_count": self.invoice_count + len(invoices),
-                    "amount_untaxed": self.amount_untaxed + sum(invoices.mapped("amount_untaxed_signed")),
-                    "amount_total": self.amount_total + sum(invoices.mapped("amount_total_signed")),
-                }
-            )
+            counters["invoice_count"] += len(invoices)
+            counters["amount_untaxed"] += sum(invoices.mapped("amount_untaxed_signed"))
+            counters["amount_total"] += sum(invoices.mapped("amount_total_signed"))
 
         # a reseller whose period cannot be closed is recorded; the others are invoiced
         errors = {}
@@ -411,3 +368,5 @@ class IspBillingRun(models.Model):
             on_error=errors.__setitem__,
         )
         self._isp_record_errors(errors)
+        if counters["invoice_count"]:
+            self._isp_record_done_work(counters)

@@ -1,4 +1,4 @@
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 from odoo import Command
 from odoo.exceptions import UserError
@@ -7,11 +7,63 @@ from odoo.tools import format_date
 from ..engine import billing
 
 
-class InvoiceBuilder:
-    """Turns the planner's segments into invoice values, caching accounts, taxes and labels."""
+class InvoicePlan:
+    """One invoice the invoice run plans for a customer; once executed, ``move`` is the invoice it
+    created.
 
-    def __init__(self, run, journal):
+    The run's hooks read and fill it: ``_isp_prepare_invoice_line_vals`` adds to ``lines``,
+    ``_isp_prepare_invoice_vals`` makes ``vals`` from them. An addon may keep its own data on a plan
+    as attributes (prefixed with its name) and find them again in ``_isp_invoices_created``.
+    """
+
+    def __init__(self, batch, partner, invoice_partner, invoice, currency, fiscal_position, lang):
+        #: the PlanBatch the plan belongs to
+        self.batch = batch
+        #: the customer (commercial entity) and the address the invoice goes to
+        self.partner = partner
+        self.invoice_partner = invoice_partner
+        #: the engine's planned invoice (group, cycle start, invoice date, segments)
+        self.invoice = invoice
+        self.invoice_date = invoice.invoice_date
+        self.currency = currency
+        self.fiscal_position = fiscal_position
+        self.lang = lang
+        #: Command.create(...) of the invoice lines
+        self.lines = []
+        #: preview rows, one per segment (billed or passed over)
+        self.preview = []
+        #: {service id: next invoice date} once the invoice exists
+        self.next_dates = {}
+        self.skipped_count = 0
+        self.amount_company = 0.0
+        #: the invoice values (None when every period was passed over)
+        self.vals = None
+        #: the invoice created from ``vals``
+        self.move = None
+
+    @property
+    def line_count(self):
+        return len(self.lines)
+
+
+class PlanBatch:
+    """The customers planned together (a chunk, a preview) and what hooks look up for all of them
+    at once: ``cache`` holds such lookups, keyed by the addon that made them."""
+
+    def __init__(self, run, partners, journal):
         self.run = run
+        self.partners = partners
+        #: the sales journal of the run's invoices
+        self.journal = journal
+        self.cache = {}
+
+
+class InvoiceBuilder:
+    """Turns the planner's segments into invoice plans, caching accounts, taxes and labels."""
+
+    def __init__(self, run, journal, partners):
+        self.run = run
+        self.batch = PlanBatch(run, partners, journal)
         self.env = run.env
         self.company = run.company_id
         self.journal = journal
@@ -85,35 +137,41 @@ class InvoiceBuilder:
             for segment in invoice.segments:
                 by_currency[by_key[segment.key].currency_id].append(segment)
             for currency, segments in by_currency.items():
-                plans.append(
-                    self._plan_invoice(
-                        partner, invoice_partner, invoice, currency, segments, by_key, fiscal_position, lang
-                    )
+                plan = InvoicePlan(
+                    self.batch,
+                    partner,
+                    invoice_partner,
+                    invoice._replace(segments=segments),
+                    currency,
+                    fiscal_position,
+                    lang,
                 )
+                self._plan_invoice(plan, by_key)
+                plans.append(plan)
         return plans
 
-    def _plan_invoice(self, partner, invoice_partner, invoice, currency, segments, by_key, fiscal_position, lang):
-        env = self.env(context=dict(self.env.context, lang=lang))
+    def _plan_invoice(self, plan, by_key):
+        run = self.run
+        env = self.env(context=dict(self.env.context, lang=plan.lang))
+        partner, currency, lang = plan.partner, plan.currency, plan.lang
         discount = partner.isp_discount or 0.0
-        lines, preview = [], []
         amount = 0.0
-        skipped = 0
-        for segment in segments:
+        for segment in plan.invoice.segments:
             service = by_key[segment.key]
             full_price, source = self.full_price(service, partner, segment.period_start)
-            price = currency.round(full_price * segment.factor) if segment.factor != 1 else full_price
+            price = billing.prorated_price(full_price, segment.factor, currency.rounding)
             days = (segment.end - segment.start).days + 1
             period_days = (segment.period_end - segment.period_start).days + 1
             period_text = f"{self.date_label(segment.start, lang)} - {self.date_label(segment.end, lang)}"
             if segment.factor != 1:
                 period_text += " " + env._("(%(days)s of %(period_days)s days)", days=days, period_days=period_days)
             name = f"{service.product_id.with_context(lang=lang).display_name}: {service.name}\n{period_text}"
-            subtotal = currency.round(service.quantity * price * (1 - discount / 100.0))
-            preview.append(
+            subtotal = billing.line_subtotal(service.quantity, price, discount, currency.rounding)
+            plan.preview.append(
                 {
                     "partner_id": partner.id,
-                    "group": f"{partner.id}-{invoice.group}-{currency.id}",
-                    "invoice_date": invoice.invoice_date,
+                    "group": f"{partner.id}-{plan.invoice.group}-{currency.id}",
+                    "invoice_date": plan.invoice_date,
                     "service_id": service.id,
                     "name": name,
                     "period_start": segment.start,
@@ -129,63 +187,25 @@ class InvoiceBuilder:
                 }
             )
             if segment.skipped:
-                skipped += 1
+                plan.skipped_count += 1
                 continue
             amount += subtotal
-            account, taxes = self.product(service.product_id, fiscal_position)
+            account, taxes = self.product(service.product_id, plan.fiscal_position)
             if not account:
                 raise UserError(
                     env._("Article %(product)s has no income account.", product=service.product_id.display_name)
                 )
-            lines.append(
-                Command.create(
-                    {
-                        "display_type": "product",
-                        "product_id": service.product_id.id,
-                        "product_uom_id": service.product_id.uom_id.id,
-                        "name": name,
-                        "quantity": service.quantity,
-                        "price_unit": price,
-                        "discount": discount,
-                        "account_id": account.id,
-                        "tax_ids": [Command.set(taxes.ids)],
-                        "isp_service_id": service.id,
-                        "isp_period_start": segment.start,
-                        "isp_period_end": segment.end,
-                        "isp_proration": segment.factor,
-                        "isp_full_price": full_price,
-                        "isp_price_source": source,
-                        **({} if self.analytic_models else {"analytic_distribution": False}),
-                    }
-                )
-            )
-        delivery = partner.isp_invoice_delivery
-        vals = None
-        if lines:
-            vals = {
-                "move_type": "out_invoice",
-                "partner_id": invoice_partner.id,
-                "journal_id": self.journal.id,
-                "company_id": self.company.id,
-                "currency_id": currency.id,
-                "invoice_date": invoice.invoice_date,
-                "fiscal_position_id": fiscal_position.id,
-                "invoice_origin": self.run.name,
-                **({"invoice_user_id": partner.user_id.id} if partner.user_id else {}),
-                "isp_billing_run_id": self.run.id,
-                "isp_email_state": "queued" if delivery in ("email", "email_post") else False,
-                "isp_print_state": "to_print" if delivery in ("post", "email_post") else False,
-                "isp_notice_state": "queued" if invoice.invoice_date > self.run.date else False,
-                "invoice_line_ids": lines,
-            }
-        next_dates = billing.next_dates([invoice._replace(segments=segments)])
-        amount_company = currency._convert(amount, self.company.currency_id, self.company, invoice.invoice_date)
-        return {
-            "partner": partner,
-            "vals": vals,
-            "next_dates": next_dates,
-            "preview": preview,
-            "line_count": len(lines),
-            "skipped_count": skipped,
-            "amount_company": amount_company,
-        }
+            price_info = LinePrice(name, price, full_price, source, discount, account, taxes)
+            vals = run._isp_prepare_invoice_line_vals(plan, service, segment, price_info)
+            if not self.analytic_models:
+                vals.setdefault("analytic_distribution", False)
+            plan.lines.append(Command.create(vals))
+        if plan.lines:
+            plan.vals = run._isp_prepare_invoice_vals(plan)
+        plan.next_dates = billing.next_dates([plan.invoice])
+        plan.amount_company = currency._convert(amount, self.company.currency_id, self.company, plan.invoice_date)
+
+
+#: What the run worked out for one invoice line: its label, the unit price (prorated), the price of
+#: a whole period and where it comes from, the customer's discount, income account and taxes.
+LinePrice = namedtuple("LinePrice", "name price_unit full_price price_source discount account taxes")

@@ -17,4 +17,6 @@ from . import test_einvoice_ubl
 from . import test_einvoice_delivery
 from . import test_dashboard
 from . import test_isp_lists
+from . import test_run_framework
+from . import test_rights
 from . import test_bulk_invoices

@@ -115,3 +115,18 @@ class TestBillingEngine(BaseCase):
 
     def test_nothing_due_plans_nothing(self):
         self.assertEqual(billing.plan_customer([_service(1, date(2026, 2, 1))], date(2026, 1, 31)), [])
+
+    def test_prorated_price_rounds_half_up_to_the_currency(self):
+        """Issue 15: proration is rounded in the engine: half up, to the currency's rounding."""
+        self.assertEqual(billing.prorated_price(10.0, 0.25, 0.01), 2.5)
+        self.assertEqual(billing.prorated_price(10.0, 0.516129, 0.01), 5.16)
+        self.assertEqual(billing.prorated_price(0.45, 0.5, 0.01), 0.23, "0.225 rounds up")
+        self.assertEqual(billing.prorated_price(12.3456, 1, 0.01), 12.3456, "a whole period keeps its price")
+        self.assertEqual(billing.prorated_price(10.0, 0.33, 0.05), 3.3)
+        self.assertEqual(billing.prorated_price(10.0, 0.334, 0.05), 3.35)
+
+    def test_line_subtotal_applies_discount_and_rounds(self):
+        """Issue 15: a line's untaxed amount (quantity, price, discount) is rounded in the engine."""
+        self.assertEqual(billing.line_subtotal(3, 9.99, 0.0, 0.01), 29.97)
+        self.assertEqual(billing.line_subtotal(1, 10.05, 10.0, 0.01), 9.05, "9.045 rounds up")
+        self.assertEqual(billing.line_subtotal(2, 0.0, 5.0, 0.01), 0.0)

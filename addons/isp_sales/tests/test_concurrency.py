@@ -175,12 +175,12 @@ class TestBillingRace(BaseCase):
         def work(env):
             try:
                 run = env["isp.billing.run"].create({"date": run_date, "trigger": "cron"})
-                run._isp_start()
+                run._isp_start(chunk_size=2)
                 env.cr.commit()
                 barrier.wait()
                 for _call in range(200):
                     try:
-                        remaining = run._isp_run_batch(limit=2)
+                        remaining = run._isp_run_batch()
                         env.cr.postcommit.clear()
                         env.cr.commit()
                     except psycopg2.errors.SerializationFailure:
