@@ -470,7 +470,8 @@ def task_run(args):
 def task_bench(_args):
     """Run tests/benchmarks/bench_*.py in `odoo shell` on a fresh database with the ISP addons.
 
-    BENCH=<text> runs only the benchmarks whose file name contains <text>.
+    BENCH=<text> runs only the benchmarks whose file name contains <text>; BENCH_SCALE=10 makes
+    the invoice run benchmark bill ten times the customers (the run only, against itself).
     """
     odoo = odoo_module()
     benchmarks = sorted((ROOT / "tests" / "benchmarks").glob("bench_*.py"))
@@ -519,11 +520,16 @@ def task_bench(_args):
                 break
         else:
             fail(f"bench: the server did not start within 120 s (see {server_log.relative_to(ROOT)})")
+        benchmarks_dir = str(ROOT / "tests" / "benchmarks")
         env = {
             **os.environ,
             "ISP_BENCH_REPORT_URL": url,
             "ISP_BENCH_SERVER_URL": url,
             "ISP_BENCH_SERVER_LOG": str(server_log),
+            # the peak memory of the server's processes counts too
+            "ISP_BENCH_SERVER_PID": str(server.pid),
+            # the benchmarks' shared table of figures (tests/benchmarks/figures.py)
+            "PYTHONPATH": os.pathsep.join(filter(None, [benchmarks_dir, os.environ.get("PYTHONPATH")])),
         }
         for bench in benchmarks:
             print(f"bench: {bench.relative_to(ROOT)}")

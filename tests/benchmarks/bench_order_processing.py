@@ -7,6 +7,8 @@ Run by `make bench` inside `odoo shell` on a fresh database with the ISP addons
 import os
 import time
 
+from figures import Table
+
 from odoo import Command
 
 LINES = 50
@@ -105,14 +107,15 @@ for customer_class, values in classes.items():
         assert len(order.isp_service_ids) == LINES, order.isp_service_ids
     results[customer_class] = (min(timings), sum(timings) / len(timings), order.isp_decision)
 
-print(f"\nConfirm + process a {LINES}-line order ({ROUNDS} rounds each)")
-print(f"baseline: Odoo's confirm + invoice + post of the same order, best of {ROUNDS}: {baseline:.2f} s")
-print(f"{'figure':<40} {'target':>8} {'measured':>10}  result")
+table = Table(
+    f"Confirm + process a {LINES}-line order ({ROUNDS} rounds each) against Odoo's confirm + invoice + post",
+    width=66,
+)
 for customer_class, (best, mean, decision) in results.items():
-    ratio = best / baseline
-    print(
-        f"{customer_class + ' (' + decision + '), best / baseline':<40} {'<= ' + str(MAX_RATIO):>8} "
-        f"{ratio:>10.2f}  {'ok' if ratio <= MAX_RATIO else 'MISSED'}"
+    table.at_most(
+        f"{customer_class} ({decision}), best / Odoo's ({best:.2f} / {baseline:.2f} s, mean {mean:.2f})",
+        best / baseline,
+        MAX_RATIO,
     )
-    print(f"{'  best / mean (s)':<40} {'':>8} {best:>5.2f}/{mean:.2f}")
+table.print()
 env.cr.rollback()  # noqa: F821

@@ -18,12 +18,12 @@ stays in the benchmark database.
 3. quota: 4 clients send 10 orders each at once for reseller C, whose quota of 100.00 fits
    10 orders: exactly 10 are executed (accumulated), the 30 others wait for approval.
 
-Figures: orders per second of the parallel clients (at least 80 % of the single client's
-rate) and their p95 latency (first send to the order, retries included; at most 2 s), with
-the single client's figures beside them; server errors (an answer of 500 or more
-other than a JSON 503 with Retry-After, a non-JSON answer, a broken connection); ERROR lines
-in the server log while the benchmark runs; orders asked for but not created; the 503
-answers the clients had to wait for; the executed orders of the quota phase.
+Figures, each against the single client measured in this process: orders per second of the
+parallel clients (at least 80 % of the single client's rate) and their p95 latency (first send
+to the order, retries included); server errors (an answer of 500 or more other than a JSON 503
+with Retry-After, a non-JSON answer, a broken connection); ERROR lines in the server log while
+the benchmark runs; orders asked for but not created; the 503 answers the clients had to wait
+for (printed); the executed orders of the quota phase.
 """
 
 import json
@@ -35,6 +35,7 @@ import uuid
 from datetime import timedelta
 
 import requests
+from figures import Table
 
 from odoo import Command, fields
 
@@ -49,10 +50,10 @@ MAX_ATTEMPTS = 10
 # Targets. The orders of one customer are processed one after the other: parallel clients
 # gain little over one client (only the work outside the lock overlaps), and must not lose
 # more than a fifth of its rate to lock conflicts and retries. Each order waits for the other
-# clients' orders in flight: p95 within 2 s (3.3 s and server errors were measured before the
-# customer lock waited).
+# clients' orders in flight, at most three: its p95 latency within P95_RATIO times the single
+# client's (3.3 s and server errors were measured before the customer lock waited).
 RATE_SHARE = 0.8
-P95_LIMIT = 2.0
+P95_RATIO = 6.0
 
 server_url = os.environ.get("ISP_BENCH_SERVER_URL")
 server_log = os.environ.get("ISP_BENCH_SERVER_LOG")
@@ -231,54 +232,27 @@ for line in errors_logged[:10]:
 print(f"orders by decision: {decisions}")
 
 
-def at_least(measured, limit):
-    return "ok" if measured >= limit else "MISSED"
-
-
-def at_most(measured, limit):
-    return "ok" if measured <= limit else "MISSED"
-
-
-rows = [
-    (
-        f"orders/s, {PARALLEL_CLIENTS} clients, one customer, {PARALLEL_SECONDS} s",
-        f">= {RATE_SHARE * baseline_rate:.1f}",
-        f"{parallel_rate:.1f}",
-        at_least(parallel_rate, RATE_SHARE * baseline_rate),
-    ),
-    (f"  orders/s, 1 client ({BASELINE_SECONDS} s)", "", f"{baseline_rate:.1f}", ""),
-    (f"  orders created, {PARALLEL_CLIENTS} clients", "", f"{parallel.created}", ""),
-    (
-        f"p95 latency, {PARALLEL_CLIENTS} clients (s)",
-        f"<= {P95_LIMIT:.1f}",
-        f"{parallel_p95:.2f}",
-        at_most(parallel_p95, P95_LIMIT),
-    ),
-    ("  p95 latency, 1 client (s)", "", f"{baseline_p95:.2f}", ""),
-    (
-        f"  worst latency, {PARALLEL_CLIENTS} clients (s)",
-        "",
-        f"{max(parallel.latencies, default=float('nan')):.2f}",
-        "",
-    ),
-    ("server errors", "0", f"{len(server_errors)}", at_most(len(server_errors), 0)),
-    ("ERROR lines in the server log", "0", f"{len(errors_logged)}", at_most(len(errors_logged), 0)),
-    ("orders asked for and not created", "0", f"{lost}", at_most(lost, 0)),
-    (
-        "orders answered = orders in the database",
-        f"{orders_in_db}",
-        f"{orders_answered}",
-        at_most(abs(orders_in_db - orders_answered), 0),
-    ),
-    ("  503 answers waited for (Retry-After)", "", f"{busy}", ""),
-    (
-        f"quota for {QUOTA_FITS} of {PARALLEL_CLIENTS * QUOTA_ORDERS_PER_CLIENT} parallel orders: executed",
-        f"{QUOTA_FITS}",
-        f"{executed_within_quota}",
-        "ok" if executed_within_quota == QUOTA_FITS else "MISSED",
-    ),
-]
-print("\nParallel remote orders of one customer (server with 2 workers)")
-print(f"{'figure':<58} {'target':>8} {'measured':>10}  result")
-for figure, target, measured, result in rows:
-    print(f"{figure:<58} {target:>8} {measured:>10}  {result}")
+table = Table("Parallel remote orders of one customer (server with 2 workers)")
+table.at_least(
+    f"orders/s, {PARALLEL_CLIENTS} / 1 client ({parallel_rate:.1f} / {baseline_rate:.1f}, "
+    f"{parallel.created} orders in {PARALLEL_SECONDS} s)",
+    parallel_rate / baseline_rate,
+    RATE_SHARE,
+)
+table.at_most(
+    f"p95 latency, {PARALLEL_CLIENTS} / 1 client ({parallel_p95:.2f} / {baseline_p95:.2f} s, "
+    f"worst {max(parallel.latencies, default=float('nan')):.2f} s)",
+    parallel_p95 / baseline_p95,
+    P95_RATIO,
+)
+table.equal("server errors", len(server_errors), 0)
+table.equal("ERROR lines in the server log", len(errors_logged), 0)
+table.equal("orders asked for and not created", lost, 0)
+table.equal("orders answered = orders in the database", orders_answered, orders_in_db)
+table.equal(
+    f"quota for {QUOTA_FITS} of {PARALLEL_CLIENTS * QUOTA_ORDERS_PER_CLIENT} parallel orders: executed",
+    executed_within_quota,
+    QUOTA_FITS,
+)
+print(f"503 answers waited for (Retry-After): {busy}")
+table.print()
