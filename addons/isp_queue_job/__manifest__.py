@@ -1,6 +1,6 @@
 {
     "name": "ISP Runs on the Job Queue",
-    "summary": "Invoice and dunning runs in parallel parts through OCA queue_job",
+    "summary": "The invoice, dunning and debit runs in parallel parts through OCA queue_job",
     "version": "18.0.1.0.0",
     "category": "Sales/ISP",
     "author": "ISP Billing",

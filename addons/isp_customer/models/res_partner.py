@@ -363,6 +363,7 @@ class ResPartner(models.Model):
 
     @api.depends_context("uid")
     def _compute_isp_is_manager(self):
+        # no check: the form's manager-only fields are read-only by it; _isp_check_manager_fields refuses
         is_manager = self.env.user.has_group("isp_customer.group_isp_manager")
         for partner in self:
             partner.isp_is_manager = is_manager
@@ -479,6 +480,7 @@ class ResPartner(models.Model):
         return [fname for fname in candidates if fname in self._fields]
 
     def _isp_is_manager_or_system(self):
+        # a few fields of a model every employee writes, and only changed values: no access rule can express it
         return self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")
 
     def _isp_protected_snapshot(self):

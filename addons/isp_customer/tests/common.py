@@ -1,5 +1,7 @@
 from contextlib import contextmanager
 
+from lxml import etree
+
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -27,6 +29,11 @@ class IspTestMixin:
         with self.assertRaises(exception) as catcher:
             yield catcher
         self.assertRegex(str(catcher.exception), pattern)
+
+    def _view_buttons(self, model, user, view_type="form"):
+        """Names of the buttons that ``user``'s ``view_type`` view of ``model`` holds (after ``groups=``)."""
+        views = self.env[model].with_user(user).get_views([(False, view_type)])
+        return {button.get("name") for button in etree.fromstring(views["views"][view_type]["arch"]).iter("button")}
 
     @classmethod
     def _end_transaction(cls):

@@ -14,14 +14,6 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
-#: §247 BGB base rate: (valid from, percent per year). The addon ships these as editable data.
-GERMAN_BASE_RATES = (
-    (date(2024, 1, 1), Decimal("3.62")),
-    (date(2024, 7, 1), Decimal("3.37")),
-    (date(2025, 1, 1), Decimal("2.27")),
-    (date(2025, 7, 1), Decimal("1.27")),
-    (date(2026, 1, 1), Decimal("1.27")),
-)
 CONSUMER_POINTS = Decimal("5")
 BUSINESS_POINTS = Decimal("9")
 DAYS_PER_YEAR = 365
@@ -79,6 +71,21 @@ def interest_periods(principal_changes, start, end, rates, points=Decimal("0")):
 def statutory_points(is_business):
     """§288 BGB: 9 points above the base rate for businesses, 5 for consumers."""
     return BUSINESS_POINTS if is_business else CONSUMER_POINTS
+
+
+def rates_for(basis, is_business, base_rates, fixed_rate):
+    """The rates and points of a dunning profile's interest, for ``interest_periods``.
+
+    :param basis: ``statutory_de`` (§288 BGB: the §247 base rates plus 5 or 9 points) or
+        ``fixed`` (one annual rate on every day)
+    :param is_business: the customer is a company or a sole proprietor
+    :param base_rates: list of (valid from, annual percent): the §247 BGB base rates
+    :param fixed_rate: the profile's annual percent for ``fixed``
+    :return: (rates, points)
+    """
+    if basis == "statutory_de":
+        return base_rates, statutory_points(is_business)
+    return [(date.min, Decimal(str(fixed_rate)))], Decimal("0")
 
 
 def total(periods):

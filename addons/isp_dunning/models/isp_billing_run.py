@@ -38,8 +38,9 @@ class IspBillingRun(models.Model):
         return batch.cache["isp_dunning"]
 
     def _isp_invoices_created(self, plans):
-        super()._isp_invoices_created(plans)
+        result = super()._isp_invoices_created(plans)
         for plan in plans:
             steps = getattr(plan, "isp_dunning_steps", None)
             if steps:
                 steps.write({"charge_state": "invoiced", "charge_move_id": plan.move.id})
+        return result

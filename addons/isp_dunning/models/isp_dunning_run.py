@@ -256,7 +256,9 @@ class IspDunningRun(models.Model):
         return [plan for plan in planned if plan["partner"] not in errors], errors
 
     def _isp_price_steps(self, plans, base_rates, flat_fee_moves):
-        """Fees, flat fees and interest of the planned steps; totals per plan.
+        """Fees, flat fees and interest of the planned steps; totals per plan. The rules are the
+        engine's (``dunning.price_steps``, ``interest.rates_for``, ``interest.interest_periods``);
+        this gathers their data.
 
         :return: errors per customer whose charges cannot be computed (no base rate)
         """
@@ -277,31 +279,42 @@ class IspDunningRun(models.Model):
             profile = plan["profile"]
             partner = plan["partner"]
             business = partner.isp_customer_kind in BUSINESS_KINDS
-            if profile.interest_basis == "statutory_de":
-                rates, points = base_rates, interest.statutory_points(business)
-            else:
-                rates, points = [(fields.Date.to_date("1900-01-01"), Decimal(str(profile.interest_rate)))], Decimal("0")
-            top = max(plan["steps"], key=lambda step: (step["level"].sequence, step["level"].days_overdue))
-            for step in plan["steps"]:
-                move, level = step["move"], step["level"]
+            rates, points = interest.rates_for(
+                profile.interest_basis, business, base_rates, Decimal(str(profile.interest_rate))
+            )
+            top, priced = dunning.price_steps(
+                [
+                    dunning.PlannedStep(
+                        key=index,
+                        rank=(step["level"].sequence, step["level"].days_overdue),
+                        fee=Decimal(str(step["level"].fee_amount)),
+                        interest=step["level"].apply_interest and profile.interest_basis != "none",
+                        due_date=step["move"].invoice_date_due,
+                        interest_until=step["move"].isp_interest_until or None,
+                        flat_fee_charged=step["move"].id in flat_fee_moves,
+                    )
+                    for index, step in enumerate(plan["steps"])
+                ],
+                business,
+                profile.flat_fee and profile.flat_fee_amount,
+            )
+            for index, step in enumerate(plan["steps"]):
+                move, charge = step["move"], priced[index]
                 step.update(
                     days_overdue=(day - move.invoice_date_due).days,
                     open_amount=move.amount_residual_signed,
-                    fee_amount=level.fee_amount if step is top else 0.0,
-                    flat_fee_amount=0.0,
+                    fee_amount=float(charge.fee),
+                    flat_fee_amount=float(charge.flat_fee),
                     interest_amount=0.0,
                     periods=[],
                 )
-                if not (level.apply_interest and profile.interest_basis != "none"):
+                if charge.interest_start is None:
                     continue
-                if profile.flat_fee and business and move.id not in flat_fee_moves:
-                    step["flat_fee_amount"] = profile.flat_fee_amount
-                start = max(move.invoice_date_due, move.isp_interest_until or move.invoice_date_due) + timedelta(days=1)
                 # fees and interest billed on this invoice carry no interest
                 principal = Decimal(str(move.amount_total_signed)) - charges.get(move.id, Decimal("0"))
                 changes = dunning.principal_changes(principal, move.invoice_date_due, payments.get(move.id, []))
                 try:
-                    periods = interest.interest_periods(changes, start, day, rates, points)
+                    periods = interest.interest_periods(changes, charge.interest_start, day, rates, points)
                 except interest.MissingRate as error:
                     errors[partner] = self.env._(
                         "No base rate for the default interest of %(invoice)s: %(error)s.",
@@ -311,7 +324,7 @@ class IspDunningRun(models.Model):
                     continue
                 step["periods"] = periods
                 step["interest_amount"] = float(interest.total(periods))
-            plan["top"] = top
+            plan["top"] = plan["steps"][top]
             plan["fee_total"] = sum(step["fee_amount"] + step["flat_fee_amount"] for step in plan["steps"])
             plan["interest_total"] = sum(step["interest_amount"] for step in plan["steps"])
             plan["charge_total"] = plan["fee_total"] + plan["interest_total"]
@@ -401,7 +414,6 @@ class IspDunningRun(models.Model):
         """Letters, steps, item levels, charges and service actions of ``plans``; returns the counters."""
         if not plans:
             return {}
-        day = self.date
         letters = (
             self.env["isp.dunning.letter"]
             .sudo()
@@ -430,30 +442,7 @@ class IspDunningRun(models.Model):
             if mode == "next_invoice" and plan["partner"].id not in billed:
                 mode = "invoice"
             plan["charge_mode"] = mode
-            for step in plan["steps"]:
-                charged = step["fee_amount"] + step["flat_fee_amount"] + step["interest_amount"]
-                periods = step["periods"]
-                step_vals.append(
-                    {
-                        "move_id": step["move"].id,
-                        "partner_id": plan["partner"].id,
-                        "level_id": step["level"].id,
-                        "run_id": self.id,
-                        "letter_id": letter.id,
-                        "date": day,
-                        "days_overdue": step["days_overdue"],
-                        "open_amount": step["open_amount"],
-                        "action": step["level"].action,
-                        "fee_amount": step["fee_amount"],
-                        "flat_fee_amount": step["flat_fee_amount"],
-                        "interest_amount": step["interest_amount"],
-                        "interest_from": periods[0].start if periods else False,
-                        "interest_to": periods[-1].end if periods else False,
-                        "interest_days": sum(period.days for period in periods),
-                        "interest_rate": _rates_label(periods),
-                        "charge_state": ("pending" if mode == "next_invoice" else "invoiced") if charged else "none",
-                    }
-                )
+            step_vals.extend(self._isp_prepare_dunning_step_vals(plan, step, letter) for step in plan["steps"])
         steps = self.env["isp.dunning.step"].sudo().create(step_vals)
         self._isp_update_items(plans)
         charge_moves = self._isp_charge_invoices(plans, steps)
@@ -466,6 +455,42 @@ class IspDunningRun(models.Model):
             "charge_invoice_count": len(charge_moves),
             "suspended_count": suspended,
             "terminated_count": terminated,
+        }
+
+    def _isp_prepare_dunning_step_vals(self, plan, step, letter):
+        """Prepare the values of the dunning step (``isp.dunning.step``) that one item of a
+        customer reaches in this run. Override to add or change values; the step is created
+        with those of all items of the run at once.
+
+        :param dict plan: the customer's plan: ``partner``, ``profile``, ``items``, ``steps``,
+            ``overdue``, the totals and the ``charge_mode`` of its fees and interest
+            (``invoice``: a charge invoice per run, ``next_invoice``: with the next periodic invoice)
+        :param dict step: one of ``plan["steps"]``: ``move``, ``level``, ``days_overdue``,
+            ``open_amount``, ``fee_amount``, ``flat_fee_amount``, ``interest_amount`` and the
+            interest ``periods`` (``interest.InterestPeriod``)
+        :param letter: the customer's ``isp.dunning.letter`` of this run
+        :return: dict of values for ``isp.dunning.step.create``
+        """
+        charged = step["fee_amount"] + step["flat_fee_amount"] + step["interest_amount"]
+        periods = step["periods"]
+        return {
+            "move_id": step["move"].id,
+            "partner_id": plan["partner"].id,
+            "level_id": step["level"].id,
+            "run_id": self.id,
+            "letter_id": letter.id,
+            "date": self.date,
+            "days_overdue": step["days_overdue"],
+            "open_amount": step["open_amount"],
+            "action": step["level"].action,
+            "fee_amount": step["fee_amount"],
+            "flat_fee_amount": step["flat_fee_amount"],
+            "interest_amount": step["interest_amount"],
+            "interest_from": periods[0].start if periods else False,
+            "interest_to": periods[-1].end if periods else False,
+            "interest_days": sum(period.days for period in periods),
+            "interest_rate": _rates_label(periods),
+            "charge_state": ("pending" if plan["charge_mode"] == "next_invoice" else "invoiced") if charged else "none",
         }
 
     def _isp_letter_vals(self, plan):

@@ -25,6 +25,7 @@ class IspService(models.Model):
     def _isp_check_lift_suspension(self, vals):
         """A suspension for arrears is lifted by the customer's payment (runs and the paid invoice
         reactivate as superuser) or by an ISP manager; the invoices keep their dunning level."""
+        # depends on the fields and values written and on the service's flag: no access rule can express it
         if self.env.su or self.env.user.has_group("isp_customer.group_isp_manager"):
             return
         if "isp_dunning_suspended" not in vals and vals.get("state", "suspended") in KEEPS_SUSPENSION:

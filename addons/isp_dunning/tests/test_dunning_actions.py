@@ -38,7 +38,7 @@ class TestDunningActions(IspDunningCase):
         step = run.step_ids
         charge = step.charge_move_id
         self.assertAlmostEqual(charge.amount_residual, 6.69)
-        with self.assertRefused(AccessError, "not allowed to create|Only ISP managers"):
+        with self.assertRefused(AccessError, "not allowed to create"):
             self._waive(step, "goodwill", user=self.clerk)
         with self.assertRefused(UserError, "reason"):
             self._waive(step, "   ")
@@ -265,7 +265,8 @@ class TestDunningActions(IspDunningCase):
             with self.assertRefused(AccessError, "not allowed to modify"):
                 getattr(run.with_user(self.clerk), action)()
         self.assertEqual(run.state, "draft")
-        self.assertFalse(run.letter_ids | run.preview_line_ids)
+        self.assertFalse(run.letter_ids)
+        self.assertFalse(run.preview_line_ids)
         with self.assertRefused(AccessError, "not allowed|access"):
             self.env["isp.dunning.run"].with_user(self.clerk).create({})
         portal = self.env["res.users"].create(
@@ -339,9 +340,16 @@ class TestDunningActions(IspDunningCase):
         self.assertEqual(run.error_ids.partner_id, self.business)
 
     def test_large_manual_run_goes_on_in_the_background(self):
+        """Without a job queue (no parallel workers take the chunks), a large manual run goes on in the
+        scheduled action."""
         self._due_invoice(self.business, 100.0, "2025-05-31")
         self._due_invoice(self.consumer, 100.0, "2025-05-31")
-        with freeze_time("2025-06-07"), patch.object(type(self.env["isp.dunning.run"]), "_isp_sync_limit", 1):
+        run_class = type(self.env["isp.dunning.run"])
+        with (
+            freeze_time("2025-06-07"),
+            patch.object(run_class, "_isp_sync_limit", 1),
+            patch.object(run_class, "_isp_dispatch", lambda run, chunks: False),
+        ):
             run = self.env["isp.dunning.run"].create({})
             run.action_confirm()
             self.assertEqual(run.state, "running")

@@ -4,7 +4,16 @@ from decimal import Decimal
 from odoo.tests import BaseCase, tagged
 
 from ..engine import interest
-from ..engine.interest import GERMAN_BASE_RATES, MissingRate
+from ..engine.interest import MissingRate
+
+#: §247 BGB base rates (valid from, percent per year), as the addon's data ships them
+GERMAN_BASE_RATES = (
+    (date(2024, 1, 1), Decimal("3.62")),
+    (date(2024, 7, 1), Decimal("3.37")),
+    (date(2025, 1, 1), Decimal("2.27")),
+    (date(2025, 7, 1), Decimal("1.27")),
+    (date(2026, 1, 1), Decimal("1.27")),
+)
 
 
 @tagged("post_install", "-at_install")
@@ -67,3 +76,17 @@ class TestInterestEngine(BaseCase):
         self.assertEqual([(period.days, period.amount) for period in periods], [(4, Decimal("0.13"))])
         before_default = interest.interest_periods([(date(2026, 3, 1), 100)], date(2026, 3, 2), date(2026, 3, 1), [])
         self.assertEqual(before_default, [])
+
+    def test_rates_of_a_profile(self):
+        """Issue 15: statutory interest is the base rate plus 9 points for businesses and 5 for
+        consumers; a fixed rate holds on every day, without points."""
+        for is_business, points in ((True, Decimal("9")), (False, Decimal("5"))):
+            with self.subTest(is_business=is_business):
+                rates, found = interest.rates_for("statutory_de", is_business, GERMAN_BASE_RATES, 0.0)
+                self.assertEqual((rates, found), (GERMAN_BASE_RATES, points))
+        rates, points = interest.rates_for("fixed", True, GERMAN_BASE_RATES, 8.5)
+        self.assertEqual(points, Decimal("0"))
+        self.assertEqual(interest.rate_on(date(1990, 1, 1), rates), Decimal("8.5"))
+        # 1,000.00 at 8.5 % for 30 days: 6.986.. (no base rate needed, even before 2024)
+        periods = interest.interest_periods([(date(2023, 6, 1), 1000)], date(2023, 6, 1), date(2023, 6, 30), rates)
+        self.assertEqual(interest.total(periods), Decimal("6.99"))

@@ -3,6 +3,8 @@ from odoo.exceptions import AccessError, UserError
 
 
 class IspDunningSetLevel(models.TransientModel):
+    """The ISP back office's own level change (its access rules); lifting a suspension is for managers."""
+
     _name = "isp.dunning.set.level"
     _description = "Change Dunning Level"
 
@@ -22,8 +24,6 @@ class IspDunningSetLevel(models.TransientModel):
     def action_apply(self):
         """Move the items to the chosen level by hand; levels above it may be reached again by runs."""
         self.ensure_one()
-        if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_user")):
-            raise UserError(self.env._("Only the ISP back office changes dunning levels."))
         if not (self.reason or "").strip():
             raise UserError(self.env._("Give a reason for the level change."))
         moves = self.move_ids
@@ -37,6 +37,7 @@ class IspDunningSetLevel(models.TransientModel):
             and move.isp_dunning_level_id._isp_is_suspending()
             and not (level and level._isp_is_suspending())
         )
+        # who may lift a suspension depends on the items' levels and the new one: no access rule can express it
         if lifts_suspension and not (self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")):
             raise AccessError(
                 self.env._(

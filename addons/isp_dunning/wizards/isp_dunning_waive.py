@@ -1,8 +1,10 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 
 class IspDunningWaive(models.TransientModel):
+    """Waive the fees and interest of dunning steps: ISP managers only, by the access rules."""
+
     _name = "isp.dunning.waive"
     _description = "Waive Dunning Fees and Interest"
 
@@ -25,8 +27,6 @@ class IspDunningWaive(models.TransientModel):
 
     def action_waive(self):
         self.ensure_one()
-        if not self.env.user.has_group("isp_customer.group_isp_manager"):
-            raise AccessError(self.env._("Only ISP managers waive dunning fees and interest."))
         if not (self.reason or "").strip():
             raise UserError(self.env._("Give a reason for the waiver."))
         waived = self.step_ids.sudo()._isp_waive(self.reason.strip())

@@ -12,8 +12,9 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-#: one invoice to collect: ``first_use`` for a recurrent mandate never used (FRST)
-Candidate = namedtuple("Candidate", "key invoice_date scheme recurrent first_use")
+#: one invoice to collect under ``mandate`` (any hashable key of the mandate): ``recurrent`` for a
+#: recurrent mandate (else one-off), ``unused`` when no debit has been collected under it yet
+Candidate = namedtuple("Candidate", "key mandate invoice_date scheme recurrent unused")
 #: ``key`` of the collection: (collection date, scheme, sequence type)
 Group = namedtuple("Group", "collection_date scheme sequence_type candidates")
 
@@ -70,8 +71,25 @@ def sequence_type(recurrent, first_use):
     return "FRST" if first_use else "RCUR"
 
 
+def first_uses(candidates):
+    """One FRST per mandate: of the debits under a recurrent mandate not used yet, the one of the
+    earliest invoice (the first given of equal dates) is its first collection; its others are RCUR.
+
+    :param candidates: the ``Candidate`` tuples collected together
+    :return: set of the positions in ``candidates`` that are a first collection
+    """
+    first = {}
+    for position, candidate in sorted(enumerate(candidates), key=lambda item: (item[1].invoice_date, item[0])):
+        if candidate.recurrent and candidate.unused:
+            first.setdefault(candidate.mandate, position)
+    return set(first.values())
+
+
 def plan(candidates, today, lead_days, prenotification_days):
     """Group the invoices that can be collected on the next business day after ``today``.
+
+    Each recurrent mandate not used yet is collected once as FRST (``first_uses``) among the
+    invoices due now; its other debits are RCUR, one-off mandates OOFF.
 
     :return: (groups, waiting): groups of candidates per (collection date, scheme, sequence
         type); waiting lists the candidates whose lead time or pre-notification has not
@@ -80,12 +98,16 @@ def plan(candidates, today, lead_days, prenotification_days):
     earliest = next_target_day(today + timedelta(days=1))
     grouped = {}
     waiting = []
+    due = []
     for candidate in candidates:
         expected = expected_collection_date(candidate.invoice_date, lead_days, prenotification_days)
         if expected > earliest:
             waiting.append((candidate, expected))
-            continue
-        key = (earliest, candidate.scheme, sequence_type(candidate.recurrent, candidate.first_use))
+        else:
+            due.append(candidate)
+    first = first_uses(due)
+    for position, candidate in enumerate(due):
+        key = (earliest, candidate.scheme, sequence_type(candidate.recurrent, position in first))
         grouped.setdefault(key, []).append(candidate)
     groups = [Group(*key, candidates) for key, candidates in sorted(grouped.items())]
     return groups, waiting

@@ -19,22 +19,12 @@ TEXT_LENGTH = 27
 #: Textschlüssel and Ergänzung of a direct debit with the debtor's authorisation
 DEBIT_KEY = "05000"
 DIN_66003 = {"Ä": "[", "Ö": "\\", "Ü": "]", "ß": "~"}
-DIN_66003_BACK = {value: key for key, value in DIN_66003.items()}
 ALLOWED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,&-/+*$%") | set(DIN_66003)
 #: extension types: payer name, purpose, creditor name
 EXT_PAYER, EXT_PURPOSE, EXT_CREDITOR = "01", "02", "03"
 
 DtausDebit = namedtuple("DtausDebit", "payer_name payer_iban amount purpose customer_number", defaults=("", 0))
 DtausFile = namedtuple("DtausFile", "creditor_name creditor_iban created execution debits reference", defaults=(0,))
-#: a parsed C record: BLZ and account of both sides, amount in cents, texts with extensions
-ParsedDebit = namedtuple(
-    "ParsedDebit",
-    "payer_blz payer_account customer_number key creditor_blz creditor_account cents "
-    "payer_name creditor_name purpose extensions",
-)
-ParsedFile = namedtuple(
-    "ParsedFile", "kind bank_blz creditor_name created creditor_account reference execution debits totals"
-)
 
 
 class DtausError(ValueError):
@@ -172,98 +162,22 @@ def _c_record(debit, payer_blz, payer_account, cents, creditor_blz, creditor_acc
         + _num(len(extensions), 2)
     )
     # the second section holds two extensions, each further section four; blanks fill the sections
-    chars = list(record.ljust(_record_size(len(extensions))))
+    chars = list(record.ljust(record_size(len(extensions))))
     for index, (kind, part) in enumerate(extensions):
-        start = _extension_start(index)
+        start = extension_start(index)
         chars[start : start + EXTENSION_LENGTH] = kind + part.ljust(TEXT_LENGTH)
     return "".join(chars)
 
 
-def _extension_start(index):
+def extension_start(index):
     """Offset of the ``index``-th extension in a C record: two in the second section, then four per section."""
     if index < 2:
         return C_BASE_LENGTH + EXTENSION_LENGTH * index
     return 2 * SECTION + SECTION * ((index - 2) // 4) + EXTENSION_LENGTH * ((index - 2) % 4)
 
 
-def _record_size(extension_count):
+def record_size(extension_count):
     """Bytes a C record takes in the file: full 128-byte sections."""
     if extension_count <= 2:
         return 2 * SECTION
     return 2 * SECTION + SECTION * -(-(extension_count - 2) // 4)
-
-
-# ----------------------------------------------------------------------
-# Reading (to check files, and for the tests)
-# ----------------------------------------------------------------------
-
-
-def _decode(data):
-    return "".join(DIN_66003_BACK.get(char, char) for char in data.decode("ascii"))
-
-
-def parse(data):
-    """Read a DTAUS file back; checks record lengths, the count and the three check sums."""
-    text = _decode(data)
-    if len(text) % SECTION:
-        raise DtausError("a DTAUS file is made of 128-byte sections")
-    if text[:5] != "0128A":
-        raise DtausError("the file does not start with an A record")
-    a_record = text[:SECTION]
-    position = SECTION
-    debits = []
-    while text[position + 4 : position + 5] == "C":
-        length = int(text[position : position + 4])
-        count = int(text[position + 185 : position + 187])
-        if length != C_BASE_LENGTH + EXTENSION_LENGTH * count:
-            raise DtausError(f"C record {len(debits) + 1}: length {length} does not match {count} extensions")
-        size = _record_size(count)
-        record = text[position : position + size]
-        extensions = [
-            (record[start : start + 2], record[start + 2 : start + EXTENSION_LENGTH].rstrip())
-            for start in map(_extension_start, range(count))
-        ]
-        debits.append(
-            ParsedDebit(
-                payer_blz=record[13:21],
-                payer_account=record[21:31],
-                customer_number=record[31:44],
-                key=record[44:49],
-                creditor_blz=record[61:69],
-                creditor_account=record[69:79],
-                cents=int(record[79:90]),
-                payer_name=record[93:120].rstrip(),
-                creditor_name=record[128:155].rstrip(),
-                purpose=record[155:182].rstrip(),
-                extensions=extensions,
-            )
-        )
-        position += size
-    e_record = text[position : position + SECTION]
-    if e_record[:5] != "0128E" or position + SECTION != len(text):
-        raise DtausError("the file does not end with an E record after the C records")
-    totals = {
-        "count": int(e_record[10:17]),
-        "accounts": int(e_record[30:47]),
-        "blz": int(e_record[47:64]),
-        "cents": int(e_record[64:77]),
-    }
-    expected = {
-        "count": len(debits),
-        "accounts": sum(int(debit.payer_account) for debit in debits),
-        "blz": sum(int(debit.payer_blz) for debit in debits),
-        "cents": sum(debit.cents for debit in debits),
-    }
-    if totals != expected:
-        raise DtausError(f"E record sums {totals} do not match the C records {expected}")
-    return ParsedFile(
-        kind=a_record[5:7],
-        bank_blz=a_record[7:15],
-        creditor_name=a_record[23:50].rstrip(),
-        created=a_record[50:56],
-        creditor_account=a_record[60:70],
-        reference=a_record[70:80],
-        execution=a_record[95:103].strip(),
-        debits=debits,
-        totals=totals,
-    )

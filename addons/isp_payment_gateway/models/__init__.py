@@ -4,6 +4,7 @@ from . import (
     account_payment,
     isp_dashboard,
     isp_debit_batch,
+    isp_debit_batch_error,
     isp_debit_batch_line,
     isp_debit_return,
     isp_demo_history,

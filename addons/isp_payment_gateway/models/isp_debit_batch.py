@@ -13,25 +13,27 @@ from .isp_debit_batch_line import postal_address
 
 _logger = logging.getLogger(__name__)
 
-BATCH_STATES = [
-    ("draft", "Draft"),
-    ("generated", "File Generated"),
-    ("sent", "Sent to Bank"),
-    ("done", "Debited"),
-    ("cancel", "Cancelled"),
-]
 #: batches whose invoices cannot go into another batch
-OPEN_STATES = ("draft", "generated", "sent")
+OPEN_STATES = ("draft", "running", "generated", "sent")
 #: debits whose payments are created, posted and reconciled together
 PAYMENT_CHUNK = 1000
 
 
 class IspDebitBatch(models.Model):
+    """A SEPA direct debit batch: the debits of the due invoices, previewed as draft lines; generating
+    it is a run (``isp.run.mixin``) whose chunks of customers register the payments, after which the
+    pain.008 file of the debits is written."""
+
     _name = "isp.debit.batch"
     _description = "SEPA Direct Debit Batch"
-    _inherit = ["mail.thread"]
+    _inherit = ["isp.run.mixin", "mail.thread"]
     _order = "collection_date desc, id desc"
     _check_company_auto = True
+    _isp_chunk_size = 500
+    _isp_cron_xmlid = "isp_payment_gateway.ir_cron_isp_debit_run"
+    # the scheduled run generates its batch in one call, as a manual one does (or hands it to jobs)
+    _isp_cron_chunks_per_call = 0
+    _isp_finished_state = "generated"
 
     name = fields.Char(
         required=True,
@@ -39,14 +41,9 @@ class IspDebitBatch(models.Model):
         readonly=True,
         default=lambda self: self.env["ir.sequence"].next_by_code("isp.debit.batch") or "/",
     )
-    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    currency_id = fields.Many2one(related="company_id.currency_id")
     date = fields.Date(string="Run Date", required=True, default=fields.Date.context_today, readonly=True)
     collection_date = fields.Date(readonly=True, help="Requested collection date (the next business day or later).")
-    state = fields.Selection(BATCH_STATES, default="draft", required=True, readonly=True, tracking=True, copy=False)
-    trigger = fields.Selection(
-        [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
-    )
+    state = fields.Selection(tracking=True)
     pain_version = fields.Selection(
         [("08", "pain.008.001.08"), ("02", "pain.008.001.02")],
         required=True,
@@ -62,13 +59,30 @@ class IspDebitBatch(models.Model):
     )
     file_id = fields.Many2one("ir.attachment", string="pain.008 File", readonly=True, copy=False)
     dtaus_file_id = fields.Many2one("ir.attachment", string="DTAUS File", readonly=True, copy=False)
+    error_ids = fields.One2many("isp.debit.batch.error", "run_id", string="Error Records", readonly=True)
     run_errors = fields.Text(
         string="Errors",
-        readonly=True,
-        copy=False,
+        compute="_compute_run_errors",
         help="Invoices left out of the batch because their debit could not be planned (broken data, an "
-        "unexpected error), and errors of the scheduled run, each with the record's name.",
+        "unexpected error), customers whose payments failed, and errors of the scheduled run, each with "
+        "the record's name.",
     )
+
+    @api.model
+    def _isp_state_selection(self):
+        return [
+            ("draft", self.env._("Draft")),
+            ("running", self.env._("Generating")),
+            ("generated", self.env._("File Generated")),
+            ("sent", self.env._("Sent to Bank")),
+            ("done", self.env._("Debited")),
+            ("cancel", self.env._("Cancelled")),
+        ]
+
+    @api.depends("error_ids.message")
+    def _compute_run_errors(self):
+        for batch in self:
+            batch.run_errors = "\n".join(batch.error_ids.sorted("id").mapped("message")) or False
 
     @api.depends("line_ids.amount")
     def _compute_totals(self):
@@ -81,8 +95,8 @@ class IspDebitBatch(models.Model):
     # ------------------------------------------------------------------
 
     def _isp_check_manager(self):
-        if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_manager")):
-            raise UserError(self.env._("Only ISP managers prepare and send direct debit batches."))
+        """Who may prepare, generate and send batches: who may change them (ISP managers by the access rules)."""
+        self.check_access("write")
 
     def _isp_check_configured(self):
         company = self.company_id
@@ -147,9 +161,9 @@ class IspDebitBatch(models.Model):
                 raise UserError(self.env._("%(batch)s is not a draft any more.", batch=batch.name))
             batch._isp_check_configured()
             batch.line_ids.sudo().unlink()
-            batch.run_errors = False
+            batch.error_ids.sudo().unlink()
             _waiting, errors = batch._isp_fill()
-            batch._isp_record_errors(errors)
+            batch._isp_record_left_out(errors)
         return True
 
     def _isp_fill(self, moves=None):
@@ -178,63 +192,54 @@ class IspDebitBatch(models.Model):
         self.write(values)
         return {candidate.key[0]: expected for candidate, expected in waiting}, errors
 
-    def _isp_plan(self, candidates):
+    def _isp_plan_collections(self, candidates):
         """The collections of ``candidates`` ({invoice: mandate}) on this batch's run date, as
-        ``debit_plan.plan``: one FRST per recurrent mandate never used, its other invoices RCUR."""
+        ``debit_plan.plan`` makes them (one FRST per recurrent mandate never used, its other
+        invoices RCUR)."""
         company = self.company_id
-        first_use = set()
-        entries = []
-        for move, mandate in candidates.items():
-            first = mandate.first_use and mandate.mandate_type == "recurrent" and mandate not in first_use
-            first_use.add(mandate)
-            entries.append(
-                debit_plan.Candidate(
-                    (move, mandate),
-                    move.invoice_date,
-                    mandate.scheme,
-                    mandate.mandate_type == "recurrent",
-                    first,
-                )
+        entries = [
+            debit_plan.Candidate(
+                key=(move, mandate),
+                mandate=mandate.id,
+                invoice_date=move.invoice_date,
+                scheme=mandate.scheme,
+                recurrent=mandate.mandate_type == "recurrent",
+                unused=mandate.first_use,
             )
+            for move, mandate in candidates.items()
+        ]
         return debit_plan.plan(entries, self.date, company.isp_sepa_lead_days, company.isp_sepa_prenotification_days)
 
     def _isp_plan_lines(self, candidates, errors):
-        """Plan ``candidates`` and write the due ones as draft lines, all in one savepoint; when that
-        fails, invoice by invoice, each in its own savepoint, so that one broken record leaves out only
-        its own debit. What is left out is added to ``errors`` ({invoice: (mandate, reason)}).
+        """Plan ``candidates`` and write the due ones as draft lines, all at once; when that fails,
+        invoice by invoice (``ir.cron._isp_process_isolated``), so that one broken record leaves out
+        only its own debit. What is left out is added to ``errors`` ({invoice: (mandate, reason)}).
 
         :return: (groups, waiting, lines)
         """
-        groups, waiting = self._isp_plan(candidates)
-        planned = [
-            (move, mandate, group)
+        groups, waiting = self._isp_plan_collections(candidates)
+        planned = {
+            move: (mandate, group)
             for group in groups
             for candidate in group.candidates
             for move, mandate in [candidate.key]
-        ]
-        try:
-            with self.env.cr.savepoint():
-                found = {}
-                lines = self._isp_create_lines(planned, found)
+        }
+        moves = self.env["account.move"].sudo().browse([move.id for move in planned])
+        lines = self.env["isp.debit.batch.line"].sudo()
+
+        def create(invoices):
+            nonlocal lines
+            found = {}
+            created = self._isp_create_lines([(move, *planned[move]) for move in invoices], found)
+            # what the database refuses fails here, before it is counted
+            self.env.flush_all()
+            lines |= created
             errors.update(found)
-        except Exception:  # one bad record must not stop the batch: each on its own below
-            _logger.info("Debit batch %s: planning failed, planning invoice by invoice", self.name)
-            lines = self.env["isp.debit.batch.line"].sudo()
-            for move, mandate, group in planned:
-                try:
-                    with self.env.cr.savepoint():
-                        found = {}
-                        lines |= self._isp_create_lines([(move, mandate, group)], found)
-                    errors.update(found)
-                except Exception as error:  # logged with its traceback and recorded
-                    _logger.warning(
-                        "Debit batch %s: invoice %s (mandate %s) left out",
-                        self.name,
-                        move.name,
-                        mandate.name,
-                        exc_info=True,
-                    )
-                    errors[move] = (mandate, _error_text(error))
+
+        def left_out(move, reason):
+            errors[move] = (planned[move][0], reason)
+
+        self.env["ir.cron"]._isp_process_isolated(moves, create, on_error=left_out, together=True)
         return groups, waiting, lines
 
     def _isp_create_lines(self, planned, errors):
@@ -268,9 +273,21 @@ class IspDebitBatch(models.Model):
             "sequence_type": group.sequence_type,
         }
 
-    def _isp_record_errors(self, errors):
+    def _isp_record_left_out(self, errors):
         """List the invoices left out of this batch ({invoice: (mandate, reason)}) on it and in its chatter."""
         self._isp_log_errors(self._isp_error_entries(errors))
+
+    def _isp_record_errors(self, errors):
+        """List the customers whose debits failed ({customer: message}) on the batch and in its chatter."""
+        self._isp_log_errors(
+            [
+                self.env._("%(customer)s: %(reason)s", customer=partner.display_name, reason=message)
+                if partner
+                else message
+                for partner, message in errors.items()
+            ],
+            partners=list(errors),
+        )
 
     def _isp_error_entries(self, errors):
         return [
@@ -278,11 +295,24 @@ class IspDebitBatch(models.Model):
             for move, (mandate, reason) in errors.items()
         ]
 
-    def _isp_log_errors(self, entries):
+    def _isp_log_errors(self, entries, partners=None):
+        """Record ``entries`` (texts naming the record each is about) on the batch and in its chatter.
+
+        :param partners: the customer of each entry, where there is one
+        """
         if not entries:
             return
-        self.run_errors = "\n".join([*filter(None, [self.run_errors]), *entries])
+        self._isp_store_errors(entries, partners)
         self._isp_post_list(self.env._("Left out of the batch:"), entries)
+
+    def _isp_store_errors(self, entries, partners=None):
+        partners = partners or [None] * len(entries)
+        self.env["isp.debit.batch.error"].sudo().create(
+            [
+                {"run_id": self.id, "partner_id": partner.id if partner else False, "message": entry}
+                for entry, partner in zip(entries, partners, strict=True)
+            ]
+        )
 
     def _isp_post_list(self, title, entries):
         self.message_post(
@@ -308,7 +338,8 @@ class IspDebitBatch(models.Model):
         self.line_ids.sudo().unlink()
         waiting, errors = self._isp_fill(moves=moves)
         # the errors of the preview are replaced by those of this check (reported with the changes)
-        self.run_errors = "\n".join(self._isp_error_entries(errors)) or False
+        self.error_ids.sudo().unlink()
+        self._isp_store_errors(self._isp_error_entries(errors))
         planned = {line.move_id: line for line in self.line_ids}
         changes = []
         for move, (mandate, amount) in previewed.items():
@@ -397,7 +428,8 @@ class IspDebitBatch(models.Model):
             if changes:
                 batch._isp_post_list(self.env._("Changed since the preview:"), changes)
                 report += changes
-            batch._isp_generate()
+            batch._isp_start()
+            batch._isp_go_on()
         if report:
             return {
                 "type": "ir.actions.client",
@@ -414,9 +446,88 @@ class IspDebitBatch(models.Model):
             }
         return True
 
-    def _isp_generate(self):
-        self.ensure_one()
+    def action_confirm(self):
+        """A batch is confirmed by generating it."""
+        return self.action_generate()
+
+    # run steps (isp.run.mixin): the chunks register the payments of their customers' debits
+
+    def _isp_start(self, chunk_size=None):
+        """The file of the planned debits must validate before any payment is registered."""
+        self._isp_document()
+        return super()._isp_start(chunk_size=chunk_size)
+
+    def _isp_due_partners(self):
+        """The customers of the planned debits, in id order."""
+        return self.line_ids.filtered(lambda line: line.state == "draft").partner_id.sorted("id")
+
+    def _isp_plan(self, partners):
+        """The planned debits of ``partners`` (planned when the batch was previewed or refreshed)."""
+        lines = self.line_ids.filtered(lambda line: line.state == "draft" and line.partner_id in partners)
+        return list(lines), {}
+
+    def _isp_plan_partner(self, plan):
+        return plan.partner_id
+
+    def _isp_execute_plans(self, plans):
+        """In transit from now on: the payments make the invoices "in payment"."""
+        lines = self.env["isp.debit.batch.line"].sudo().concat(*plans)
+        lines.write({"state": "open"})
+        payments = self._isp_register_payments(lines)
+        return {"payment_count": len(payments)}
+
+    def _isp_chunk_cache_models(self):
+        return (*super()._isp_chunk_cache_models(), "account.payment")
+
+    def _isp_progress_summary(self, done, total):
+        totals = self.env["isp.run.chunk"]._isp_sum(self._isp_chunks())
+        return self.env._(
+            "%(done)s of %(total)s parts done, %(payments)s debits registered so far",
+            done=done,
+            total=total,
+            payments=totals.get("payment_count", 0),
+        )
+
+    def _isp_finish(self):
+        """Debits whose payment failed leave the batch (their invoices may go into the next one);
+        the file of the others is written, their mandates are used."""
+        failed = self.line_ids.filtered(lambda line: line.state == "draft")
+        failed.sudo().unlink()
         lines = self.line_ids
+        if not lines:
+            result = super()._isp_finish()
+            self.state = "cancel"
+            self.message_post(body=self.env._("No debit could be registered."), subtype_xmlid="mail.mt_note")
+            return result
+        document = self._isp_document()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{self.name.replace('/', '-')}.xml",
+                "raw": document,
+                "mimetype": "application/xml",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        lines.mandate_id.sudo()._isp_mark_used(self.collection_date)
+        result = super()._isp_finish()
+        self.file_id = attachment
+        payments = lines.payment_id
+        self.message_post(
+            body=self.env._(
+                "%(count)s debits of %(total)s in %(file)s; %(payments)s payments in transit.",
+                count=len(lines),
+                total=self.amount_total,
+                file=attachment.name,
+                payments=len(payments),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return result
+
+    def _isp_document(self):
+        """The pain.008 file of the batch's debits, validated against its ISO schema."""
+        self.ensure_one()
         document = pain008.write(self._isp_message(), self.pain_version)
         reasons = pain008.validate(document, self.pain_version)
         if reasons:
@@ -429,30 +540,7 @@ class IspDebitBatch(models.Model):
                     reasons="\n".join(reasons[:20]),
                 )
             )
-        # in transit from now on: the payments make the invoices "in payment"
-        lines.write({"state": "open"})
-        payments = self._isp_register_payments(lines)
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"{self.name.replace('/', '-')}.xml",
-                "raw": document,
-                "mimetype": "application/xml",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
-        )
-        lines.mandate_id.sudo()._isp_mark_used(self.collection_date)
-        self.write({"state": "generated", "file_id": attachment.id})
-        self.message_post(
-            body=self.env._(
-                "%(count)s debits of %(total)s in %(file)s; %(payments)s payments in transit.",
-                count=len(lines),
-                total=self.amount_total,
-                file=attachment.name,
-                payments=len(payments),
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
+        return document
 
     def _isp_message(self):
         company = self.company_id
@@ -510,29 +598,7 @@ class IspDebitBatch(models.Model):
         outstanding = method_line.payment_account_id or self._isp_outstanding_receipts()
         # a batch posts thousands of payments: no chatter, no tracking, no follower per entry
         quiet = self.env["account.payment"].sudo().with_context(**QUIET, isp_run_posting=True)
-        vals_list = []
-        for line in lines:
-            move = line.move_id
-            vals = {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": line.partner_id.id,
-                "amount": line.amount,
-                "currency_id": move.currency_id.id,
-                "date": self.collection_date,
-                "journal_id": journal.id,
-                "payment_method_line_id": method_line.id,
-                # in transit until the bank statement shows the collection: the invoice is "in payment"
-                "outstanding_account_id": outstanding.id,
-                "memo": f"{move.name} {line.mandate_id.name}",
-            }
-            # A debit less than the open amount takes the invoice's early-payment discount. Only
-            # those payments get their entry one by one: Odoo writes the others' entries together.
-            if move.currency_id.compare_amounts(line.amount, move.amount_residual) < 0:
-                discount = move._isp_early_discount_vals(self.collection_date)
-                if discount:
-                    vals["write_off_line_vals"] = discount
-            vals_list.append(vals)
+        vals_list = [self._isp_prepare_debit_payment_vals(line, journal, method_line, outstanding) for line in lines]
         payments = quiet.create(vals_list)
         payments.action_post()
         plan = []
@@ -547,6 +613,35 @@ class IspDebitBatch(models.Model):
         # each invoice with its own payment, in one reconciliation for the batch
         self.env["account.move.line"].sudo().with_context(**QUIET)._reconcile_plan(plan)
         return payments
+
+    def _isp_prepare_debit_payment_vals(self, line, journal, method_line, outstanding):
+        """The values of the customer payment that collects the debit ``line``: on the collection
+        journal's outstanding receipts account, dated on the collection date, with the invoice's
+        early-payment discount as a write-off where the debit takes it.
+
+        :return: values for ``account.payment``
+        """
+        move = line.move_id
+        vals = {
+            "payment_type": "inbound",
+            "partner_type": "customer",
+            "partner_id": line.partner_id.id,
+            "amount": line.amount,
+            "currency_id": move.currency_id.id,
+            "date": self.collection_date,
+            "journal_id": journal.id,
+            "payment_method_line_id": method_line.id,
+            # in transit until the bank statement shows the collection: the invoice is "in payment"
+            "outstanding_account_id": outstanding.id,
+            "memo": f"{move.name} {line.mandate_id.name}",
+        }
+        # A debit less than the open amount takes the invoice's early-payment discount. Only
+        # those payments get their entry one by one: Odoo writes the others' entries together.
+        if move.currency_id.compare_amounts(line.amount, move.amount_residual) < 0:
+            discount = move._isp_early_discount_vals(self.collection_date)
+            if discount:
+                vals["write_off_line_vals"] = discount
+        return vals
 
     def _isp_outstanding_receipts(self):
         company = self.company_id
@@ -652,44 +747,46 @@ class IspDebitBatch(models.Model):
     def _cron_isp_debit_run(self):
         """Daily: one batch per configured company with due SEPA invoices, generated at once.
 
-        Each company's planning and generation run in their own savepoints: an error is logged (with its
-        traceback when it is not a refusal) and recorded on the company's batch, and the other companies
-        get their batches all the same.
+        A company's planning and generation fail alone: the error is logged (with its traceback when
+        it is not a refusal) and recorded on the company's batch, and the other companies get their
+        batches all the same.
         """
-        companies = (
+        self._isp_cron_step()
+
+    @api.model
+    def _isp_cron_companies(self):
+        return (
             self.env["res.company"]
             .sudo()
             .search([("isp_sepa_creditor_id", "!=", False), ("isp_sepa_journal_id", "!=", False)])
         )
-        done = 0
-        for company in companies:
-            batch = self.sudo().with_company(company).create({"company_id": company.id, "trigger": "cron"})
-            try:
-                with self.env.cr.savepoint():
-                    _waiting, errors = batch._isp_fill()
-                    batch._isp_record_errors(errors)
-            except Exception as error:  # logged with its traceback and recorded on the batch
-                batch._isp_record_failure(error)
-            if not batch.line_ids:
-                if not batch.run_errors:
-                    batch.unlink()
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    batch._isp_generate()
-                done += 1
-            except Exception as error:  # logged with its traceback and recorded on the batch
-                batch._isp_record_failure(error)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    def _isp_cron_new_run(self, company):
+        """Today's batch of ``company``, with its debits planned; none when there is nothing to debit."""
+        batch = self.create({"company_id": company.id, "trigger": "cron"})
+        try:
+            with self.env.cr.savepoint():
+                _waiting, errors = batch._isp_fill()
+                batch._isp_record_left_out(errors)
+        except Exception as error:  # logged with its traceback and recorded on the batch
+            batch._isp_record_failure(error)
+        if not batch.line_ids:
+            if not batch.error_ids:
+                batch.unlink()
+            return self.browse()
+        return batch
 
     def _isp_record_failure(self, error):
         """A step of the scheduled run failed on this batch: logged (a refusal without, anything else
-        with its traceback, at warning level so that the run goes on) and recorded on the batch."""
+        with its traceback, at warning level so that the run goes on) and recorded on the batch, in
+        its own words."""
         if isinstance(error, UserError):
             _logger.warning("Debit batch %s not generated: %s", self.name, error)
         else:
             _logger.warning("Debit batch %s failed", self.name, exc_info=error)
-        self._isp_log_errors([self.env._("%(batch)s: %(reason)s", batch=self.name, reason=_error_text(error))])
+        self._isp_log_errors(
+            [self.env._("%(batch)s: %(reason)s", batch=self.name, reason=self.env["ir.cron"]._isp_error_message(error))]
+        )
 
 
 def _mandate_expired(mandate, day):
@@ -697,10 +794,3 @@ def _mandate_expired(mandate, day):
     return debit_plan.mandate_expired(
         mandate.last_debit_date, mandate.signature_date or mandate.create_date.date(), day
     )
-
-
-def _error_text(error):
-    """What the user reads of ``error``: a refusal's message, the kind and text of anything else."""
-    if isinstance(error, UserError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"

@@ -3,6 +3,7 @@ from . import (
     test_dashboard,
     test_debit_batch,
     test_debit_plan,
+    test_debit_run,
     test_demo_data,
     test_demo_history,
     test_dtaus,

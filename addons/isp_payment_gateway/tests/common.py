@@ -54,3 +54,22 @@ class IspPaymentCase(IspDunningCase):
             if not preview_only and batch.line_ids:
                 batch.action_generate()
         return batch
+
+
+class IspDebitCase(IspPaymentCase):
+    """The business customer (with a postal address) pays by direct debit under an active mandate."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.business.write(
+            {"street": "Hauptstraße 5", "zip": "80331", "city": "München", "country_id": cls.env.ref("base.de").id}
+        )
+        cls.business.isp_payment_method = "sepa"
+        cls.business_mandate = cls.env["isp.sepa.mandate"].create(
+            {"partner_id": cls.business.id, "bank_account_id": cls.business_account.id, "signature_date": "2025-01-15"}
+        )
+        cls.business_mandate.action_activate()
+
+    def _invoice_on(self, partner, amount, day):
+        return self._due_invoice(partner, amount, day, invoice_date=day)

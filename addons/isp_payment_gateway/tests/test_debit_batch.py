@@ -5,34 +5,20 @@ from lxml import etree
 from psycopg2 import IntegrityError
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..engine import dtaus, pain008
+from ..engine import pain008
 from ..models import isp_debit_batch
-from .common import IspPaymentCase
+from . import dtaus_reader
+from .common import IspDebitCase
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
 
 
 @tagged("post_install", "-at_install")
-class TestDebitBatch(IspPaymentCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.business.write(
-            {"street": "Hauptstraße 5", "zip": "80331", "city": "München", "country_id": cls.env.ref("base.de").id}
-        )
-        cls.business.isp_payment_method = "sepa"
-        cls.business_mandate = cls.env["isp.sepa.mandate"].create(
-            {"partner_id": cls.business.id, "bank_account_id": cls.business_account.id, "signature_date": "2025-01-15"}
-        )
-        cls.business_mandate.action_activate()
-
-    def _invoice_on(self, partner, amount, day):
-        return self._due_invoice(partner, amount, day, invoice_date=day)
-
+class TestDebitBatch(IspDebitCase):
     def test_lead_time_groups_payments_and_file(self):
         consumer_mandate = self._sepa_customer(self.consumer, self.consumer_account)
         first = self._invoice_on(self.business, 100.0, "2026-12-01")
@@ -155,7 +141,7 @@ class TestDebitBatch(IspPaymentCase):
         batch = self._batch("2026-12-14")
         action = batch.action_export_dtaus()
         self.assertIn(str(batch.dtaus_file_id.id), action["url"])
-        parsed = dtaus.parse(batch.dtaus_file_id.raw)
+        parsed = dtaus_reader.parse(batch.dtaus_file_id.raw)
         self.assertEqual(parsed.totals["cents"], 10000)
         self.assertEqual((parsed.debits[0].payer_blz, parsed.debits[0].payer_account), ("12030000", "0000202051"))
         self.assertEqual(parsed.bank_blz, "37040044")
@@ -167,6 +153,18 @@ class TestDebitBatch(IspPaymentCase):
         batch = self._batch("2026-12-15")
         with self.assertRefused(UserError, "DTAUS export refused: DTAUS carries German accounts only; AT61"):
             batch.action_export_dtaus()
+
+    def test_dtaus_export_is_for_managers(self):
+        """Issue 15: exporting DTAUS writes the file on the batch: a clerk, who reads batches, is refused by the
+        access rules and sees no Export DTAUS; no file is written."""
+        self._invoice_on(self.business, 100.0, "2026-12-01")
+        batch = self._batch("2026-12-14")
+        self.env.invalidate_all()
+        with self.assertRefused(AccessError, "not allowed to modify"):
+            batch.with_user(self.clerk).action_export_dtaus()
+        self.assertFieldUnchanged(batch, "dtaus_file_id", self.env["ir.attachment"])
+        self.assertNotIn("action_export_dtaus", self._view_buttons("isp.debit.batch", self.clerk))
+        self.assertIn("action_export_dtaus", self._view_buttons("isp.debit.batch", self.manager))
 
     def test_prenotification_on_the_invoice(self):
         invoice = self._invoice_on(self.business, 100.0, "2026-12-01")
@@ -236,8 +234,12 @@ class TestDebitBatch(IspPaymentCase):
     def test_scheduled_run_and_rights(self):
         self._invoice_on(self.business, 100.0, "2026-12-01")
         with freeze_time("2026-12-14"):
-            with self.assertRefused(UserError, "Only ISP managers"):
-                self.env["isp.debit.batch"].with_user(self.manager).create({}).with_user(self.clerk).action_preview()
+            batch = self.env["isp.debit.batch"].with_user(self.manager).create({})
+            for action in ("action_preview", "action_generate", "action_confirm"):
+                with self.assertRefused(AccessError, "not allowed to modify"):
+                    getattr(batch.with_user(self.clerk), action)()
+            self.assertFalse(batch.line_ids)
+            self.assertEqual(batch.state, "draft")
             self.env["isp.debit.batch"]._cron_isp_debit_run()
             self.env["isp.debit.batch"]._cron_isp_debit_run()
         batches = self.env["isp.debit.batch"].search([("company_id", "=", self.env.company.id)])
@@ -466,7 +468,7 @@ class TestDebitBatch(IspPaymentCase):
         with (
             patch.object(type(broken), "_isp_debit_amount", failing_amount),
             freeze_time("2026-12-14"),
-            self.assertLogs("odoo.addons.isp_payment_gateway.models.isp_debit_batch", "WARNING") as logs,
+            self.assertLogs("odoo.addons.isp_sales.models.ir_cron", "WARNING") as logs,
         ):
             self.env["isp.debit.batch"]._cron_isp_debit_run()
         batch = self.env["isp.debit.batch"].search([("company_id", "=", self.env.company.id)])

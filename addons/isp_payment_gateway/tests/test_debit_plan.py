@@ -25,11 +25,11 @@ class TestDebitPlan(BaseCase):
 
     def test_plan_groups_by_date_scheme_and_sequence(self):
         candidates = [
-            Candidate("first", date(2026, 12, 1), "CORE", True, True),
-            Candidate("again", date(2026, 11, 20), "CORE", True, False),
-            Candidate("once", date(2026, 11, 30), "CORE", False, True),
-            Candidate("business", date(2026, 11, 25), "B2B", True, False),
-            Candidate("too early", date(2026, 12, 5), "CORE", True, False),
+            Candidate("first", "new", date(2026, 12, 1), "CORE", True, True),
+            Candidate("again", "used", date(2026, 11, 20), "CORE", True, False),
+            Candidate("once", "one-off", date(2026, 11, 30), "CORE", False, True),
+            Candidate("business", "b2b", date(2026, 11, 25), "B2B", True, False),
+            Candidate("too early", "late", date(2026, 12, 5), "CORE", True, False),
         ]
         groups, waiting = debit_plan.plan(candidates, date(2026, 12, 14), 5, 14)
         self.assertEqual(
@@ -53,3 +53,28 @@ class TestDebitPlan(BaseCase):
         self.assertFalse(debit_plan.mandate_expired(date(2023, 12, 15), date(2020, 1, 1), date(2026, 12, 14)))
         self.assertTrue(debit_plan.mandate_expired(date(2023, 12, 14), date(2020, 1, 1), date(2026, 12, 14)))
         self.assertTrue(debit_plan.mandate_expired(None, date(2023, 11, 30), date(2026, 12, 14)), "never used")
+
+    def test_one_first_collection_per_mandate(self):
+        """Issue 15: of the debits under a recurrent mandate not used yet, the earliest invoice's is FRST
+        (the first given of equal dates), the others RCUR; each debit under a one-off mandate is OOFF."""
+        candidates = [
+            Candidate("new 2", "new", date(2026, 12, 1), "CORE", True, True),
+            Candidate("new 1", "new", date(2026, 11, 20), "CORE", True, True),
+            Candidate("new later", "new", date(2026, 12, 5), "CORE", True, True),
+            Candidate("twin 1", "twin", date(2026, 11, 20), "CORE", True, True),
+            Candidate("twin 2", "twin", date(2026, 11, 20), "CORE", True, True),
+            Candidate("one-off 1", "one-off", date(2026, 11, 20), "CORE", False, True),
+            Candidate("one-off 2", "one-off", date(2026, 11, 21), "CORE", False, True),
+            Candidate("used", "used", date(2026, 11, 20), "CORE", True, False),
+        ]
+        self.assertEqual(debit_plan.first_uses(candidates), {1, 3}, "new 1 and twin 1")
+        groups, waiting = debit_plan.plan(candidates, date(2026, 12, 14), 5, 14)
+        self.assertEqual(
+            {group.sequence_type: [c.key for c in group.candidates] for group in groups},
+            {
+                "FRST": ["new 1", "twin 1"],
+                "OOFF": ["one-off 1", "one-off 2"],
+                "RCUR": ["new 2", "twin 2", "used"],
+            },
+        )
+        self.assertEqual([c.key for c, _day in waiting], ["new later"])

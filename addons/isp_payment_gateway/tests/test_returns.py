@@ -1,7 +1,7 @@
 import base64
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import IspPaymentCase
@@ -130,16 +130,39 @@ class TestReturns(IspPaymentCase):
         with self.assertRefused(UserError, "cannot be read"):
             self._import(b"not xml")
 
+    def test_importing_returns_is_for_managers_by_the_access_rules(self):
+        """Issue 15: only ISP managers import bank returns, by the wizard's access rules: a clerk neither opens
+        the import nor runs a manager's, and nothing of the file is booked."""
+        invoice, line = self._debited()
+        values = {
+            "data_file": base64.b64encode(camt054([(line.end_to_end_id, self.mandate.name, "100.00", "AM04", "3.00")])),
+            "filename": "f.xml",
+        }
+        with self.assertRefused(AccessError, "not allowed to create"):
+            self.env["isp.debit.return.import"].with_user(self.clerk).create(values)
+        wizard = self.env["isp.debit.return.import"].with_user(self.manager).create(values)
+        self.env.invalidate_all()  # the clerk's call comes in a request of its own
+        with self.assertRefused(AccessError, "not allowed to access"):
+            wizard.with_user(self.clerk).action_import()
+        self.assertFieldUnchanged(line, "state", "open")
+        self.assertFalse(line.return_id)
+        self.assertEqual(invoice.payment_state, "in_payment")
+        wizard.action_import()
+        self.assertEqual(line.state, "returned", "the manager's import books it")
+
     def test_manual_return(self):
         invoice, line = self._debited(50.0)
         action = line.action_return()
-        wizard = (
-            self.env["isp.debit.return.manual"]
-            .with_context(**action["context"])
-            .create({"reason_code": "MD06", "bank_charge": 2.5})
-        )
-        with self.assertRefused(UserError, "Only ISP managers"):
+        Manual = self.env["isp.debit.return.manual"].with_context(**action["context"])
+        with self.assertRefused(AccessError, "not allowed to create"):
+            Manual.with_user(self.clerk).create({"reason_code": "MD06", "bank_charge": 2.5})
+        wizard = Manual.create({"reason_code": "MD06", "bank_charge": 2.5})
+        self.env.invalidate_all()  # the clerk's call comes in a request of its own
+        with self.assertRefused(AccessError, "not allowed to access"):
             wizard.with_user(self.clerk).action_return()
+        self.assertFieldUnchanged(line, "state", "open")
+        self.assertFalse(line.return_id)
+        self.assertNotIn("action_return", self._view_buttons("isp.debit.batch", self.clerk))
         wizard.action_return()
         self.assertEqual(
             (line.state, line.return_id.source, line.return_id.fee_move_id.amount_total), ("returned", "manual", 7.5)

@@ -10,6 +10,8 @@ RETURNABLE = ("open", "debited")
 
 
 class IspDebitReturnImport(models.TransientModel):
+    """Book the returns of a bank file: ISP managers only, by the access rules."""
+
     _name = "isp.debit.return.import"
     _description = "Import Returned Direct Debits"
 
@@ -26,8 +28,6 @@ class IspDebitReturnImport(models.TransientModel):
         and nothing of it is booked. Returns booked before are passed over, unknown references listed.
         """
         self.ensure_one()
-        if not self.env.user.has_group("isp_customer.group_isp_manager"):
-            raise UserError(self.env._("Only ISP managers import returned direct debits."))
         try:
             entries = returns.read(base64.b64decode(self.data_file))
         except returns.ReturnFileError as error:

@@ -5,6 +5,8 @@ from ..models.isp_debit_return import REASON_CODES
 
 
 class IspDebitReturnManual(models.TransientModel):
+    """Book one return by hand: ISP managers only, by the access rules."""
+
     _name = "isp.debit.return.manual"
     _description = "Return a Direct Debit"
 
@@ -17,8 +19,6 @@ class IspDebitReturnManual(models.TransientModel):
 
     def action_return(self):
         self.ensure_one()
-        if not self.env.user.has_group("isp_customer.group_isp_manager"):
-            raise UserError(self.env._("Only ISP managers book returned direct debits."))
         if self.bank_charge < 0:
             raise UserError(self.env._("The bank charge cannot be negative."))
         self.line_id.sudo()._isp_return(self.reason_code, self.date, bank_charge=self.bank_charge)

@@ -194,12 +194,6 @@ class _Worker:
             return [Finding(VALIDATOR, "fatal", f"The e-invoice rules could not be run: {answer['error']}", "/")]
         return [Finding(*finding) for finding in answer["findings"]]
 
-    def pid(self):
-        """The helper's process id, None before the first validation (for tests and diagnosis)."""
-        with self._lock:
-            alive = self._process and self._owner == os.getpid() and self._process.poll() is None
-            return self._process.pid if alive else None
-
     def _start(self):
         if self._process and self._owner != os.getpid():
             # inherited through a fork: the parent's helper is the parent's; close our copies only

@@ -316,6 +316,7 @@ class IspBillingRun(models.Model):
 
     def _isp_invoices_created(self, plans):
         """Hook: the invoices of ``plans`` exist and are posted (each plan's ``move``)."""
+        return True
 
     def _isp_subscribe_customers(self, moves):
         """Make each invoice's customer a follower in one insert (posting does it invoice by invoice)."""

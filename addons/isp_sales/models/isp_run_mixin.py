@@ -9,12 +9,6 @@ from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
-RUN_STATES = [
-    ("draft", "Draft"),
-    ("preview", "Previewed"),
-    ("running", "Running"),
-    ("done", "Done"),
-]
 #: document models a chunk creates in bulk: forgotten after each chunk to keep memory bounded
 CHUNK_CACHE_MODELS = ("account.move", "account.move.line", "account.partial.reconcile", "res.partner")
 
@@ -48,13 +42,17 @@ class IspRunMixin(models.AbstractModel):
     _isp_cron_xmlid = None
     #: stored totals of the run, summed from its chunks' counters
     _isp_counter_fields = ()
+    #: chunks one call of the scheduled action processes (0: all of them)
+    _isp_cron_chunks_per_call = 1
+    #: the state of a run that has finished
+    _isp_finished_state = "done"
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    state = fields.Selection(RUN_STATES, default="draft", required=True, readonly=True, copy=False)
-    trigger = fields.Selection(
-        [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
+    state = fields.Selection(
+        selection="_isp_state_selection", default="draft", required=True, readonly=True, copy=False
     )
+    trigger = fields.Selection(selection="_isp_trigger_selection", default="manual", required=True, readonly=True)
     started_at = fields.Datetime(readonly=True, copy=False)
     finished_at = fields.Datetime(readonly=True, copy=False)
     duration = fields.Float(string="Duration (s)", digits=(16, 1), readonly=True, copy=False)
@@ -62,13 +60,29 @@ class IspRunMixin(models.AbstractModel):
     chunk_count = fields.Integer(string="Parts", compute="_compute_progress")
     chunk_done_count = fields.Integer(string="Parts Done", compute="_compute_progress")
     progress = fields.Float(compute="_compute_progress", help="Share of the run's parts done, in percent.")
-    progress_summary = fields.Char(string="Progress Summary", compute="_compute_progress")
+    progress_summary = fields.Char(compute="_compute_progress")
+
+    @api.model
+    def _isp_state_selection(self):
+        """A run's states: draft, previewed, running (its chunks are processed), done. Labels from a
+        method are translated here: Odoo translates only those of a field's list."""
+        return [
+            ("draft", self.env._("Draft")),
+            ("preview", self.env._("Previewed")),
+            ("running", self.env._("Running")),
+            ("done", self.env._("Done")),
+        ]
+
+    @api.model
+    def _isp_trigger_selection(self):
+        return [("manual", self.env._("Manual")), ("cron", self.env._("Scheduled"))]
 
     @api.depends("error_ids")
     def _compute_error_count(self):
         for run in self:
             run.error_count = len(run.error_ids)
 
+    @api.depends("state")
     def _compute_progress(self):
         groups = self.env["isp.run.chunk"]._read_group(
             [("run_model", "=", self._name), ("run_id", "in", self.ids)], ["run_id", "state"], ["__count"]
@@ -81,7 +95,8 @@ class IspRunMixin(models.AbstractModel):
             done = counts[run.id]["done"]
             run.chunk_count = total
             run.chunk_done_count = done
-            run.progress = 100.0 * done / total if total else (100.0 if run.state == "done" else 0.0)
+            finished = run.state not in ("draft", "preview", "running")
+            run.progress = 100.0 * done / total if total else (100.0 if finished else 0.0)
             run.progress_summary = run._isp_progress_summary(done, total) if run.state == "running" else False
 
     def _isp_progress_summary(self, done, total):
@@ -308,41 +323,30 @@ class IspRunMixin(models.AbstractModel):
 
     def _isp_execute(self, plans):
         """Execute the plans of a chunk at once; when that fails, customer by customer, so that one
-        broken customer is recorded and the others are done.
+        broken customer is recorded and the others are done (``ir.cron._isp_process_isolated``).
 
         :return: (counters, errors)
         """
-        try:
-            with self.env.cr.savepoint():
-                return self._isp_execute_plans(plans), {}
-        except pg_errors.SerializationFailure:
-            raise
-        except Exception:
-            _logger.info("%s: chunk failed, customer by customer", self.display_name, exc_info=True)
         by_partner = defaultdict(list)
         for plan in plans:
             by_partner[self._isp_plan_partner(plan)].append(plan)
+        partners = self.env["res.partner"].browse([partner.id for partner in by_partner])
         counters, errors = {}, {}
-        for partner, partner_plans in by_partner.items():
-            try:
-                with self.env.cr.savepoint():
-                    done = self._isp_execute_plans(partner_plans)
-            except pg_errors.SerializationFailure:
-                raise
-            except Exception as error:
-                _logger.warning(
-                    "%s: customer %s failed: %s", self.display_name, partner.display_name, error, exc_info=True
-                )
-                errors[partner] = str(error) or error.__class__.__name__
-                continue
+
+        def execute(customers):
+            done = self._isp_execute_plans([plan for customer in customers for plan in by_partner[customer]])
+            # what the database refuses fails here, before it is counted
+            self.env.flush_all()
             for name, value in done.items():
                 counters[name] = counters.get(name, 0) + value
+
+        self.env["ir.cron"]._isp_process_isolated(partners, execute, on_error=errors.__setitem__, together=True)
         return counters, errors
 
     def _isp_finish_if_done(self):
         """Finish the run when all its chunks are done. Returns whether it is done."""
         self.ensure_one()
-        if self.state == "done":
+        if self.state != "running":
             return True
         if self._isp_chunks().filtered(lambda chunk: chunk.state != "done"):
             return False
@@ -358,7 +362,7 @@ class IspRunMixin(models.AbstractModel):
         self.write(
             {
                 **{name: totals.get(name, 0) for name in self._isp_counter_fields},
-                "state": "done",
+                "state": self._isp_finished_state,
                 "finished_at": finished,
                 "duration": (finished - self.started_at).total_seconds(),
             }
@@ -379,8 +383,19 @@ class IspRunMixin(models.AbstractModel):
     # Scheduled run
     # ------------------------------------------------------------------
 
+    def _isp_record_failure(self, error):
+        """A step of the scheduled run failed on this run as a whole (not on one customer): it is
+        logged (a refusal without, anything else with its traceback, at warning level so that the
+        other companies go on) and recorded on the run."""
+        if isinstance(error, UserError):
+            _logger.warning("%s: %s", self.display_name, error)
+        else:
+            _logger.warning("%s failed", self.display_name, exc_info=error)
+        self._isp_record_errors({self.env["res.partner"]: self.env["ir.cron"]._isp_error_message(error)})
+
     def _isp_run_batch(self):
-        """The scheduled run's step: process the next pending chunk in this transaction.
+        """The scheduled run's step: process the next pending chunks (``_isp_cron_chunks_per_call``)
+        in this transaction.
 
         A serialization failure (another run changed these customers after this transaction
         began) leaves the chunk for the next call, in a new transaction. Queued chunks are left
@@ -390,10 +405,10 @@ class IspRunMixin(models.AbstractModel):
         """
         self.ensure_one()
         pending = self._isp_chunks().filtered(lambda chunk: chunk.state == "pending")
-        if pending:
+        for chunk in pending[: self._isp_cron_chunks_per_call or len(pending)]:
             try:
                 with self.env.cr.savepoint():
-                    self._isp_process_chunk(pending[0])
+                    self._isp_process_chunk(chunk)
             except pg_errors.SerializationFailure:
                 _logger.info("%s: customers handled by a concurrent run, retrying", self.display_name)
                 return True
@@ -405,7 +420,8 @@ class IspRunMixin(models.AbstractModel):
     @api.model
     def _isp_cron_step(self):
         """One call of the scheduled action: per company, start today's run or go on with the
-        running one, one chunk per call; the scheduler calls again while chunks remain."""
+        running one; the scheduler calls again while chunks remain. A company whose run fails is
+        recorded on its run, and the other companies go on."""
         remaining = 0
         companies = self._isp_cron_companies()
         running = self.sudo().search([("state", "=", "running")])
@@ -413,13 +429,23 @@ class IspRunMixin(models.AbstractModel):
             # the scheduled run works for every company, whoever the cron user is
             runs = self.sudo().with_company(company)
             run = running.filtered(lambda run, company=company: run.company_id == company)[:1].with_company(company)
-            if not run:
+            new = not run
+            if new:
                 run = runs._isp_cron_new_run(company)
                 if not run:
                     continue
-                run._isp_start()
-                # parallel workers (a job queue) take the chunks, or this scheduled action does
-                run._isp_dispatch(run._isp_chunks())
-            if run._isp_run_batch():
-                remaining += 1
+            try:
+                with self.env.cr.savepoint():
+                    if new:
+                        run._isp_start()
+                        pending = run._isp_chunks().filtered(lambda chunk: chunk.state == "pending")
+                        # parallel workers (a job queue) take the chunks, or this scheduled action does
+                        if pending and run._isp_dispatch(pending):
+                            continue
+                    if run._isp_run_batch():
+                        remaining += 1
+            except pg_errors.SerializationFailure:
+                raise
+            except Exception as error:  # logged with its traceback and recorded on the run
+                run._isp_record_failure(error)
         self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)

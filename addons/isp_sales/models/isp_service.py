@@ -294,12 +294,9 @@ class IspService(models.Model):
     # Actions
     # ------------------------------------------------------------------
 
-    def _isp_check_staff(self):
-        if not (self.env.su or self.env.user.has_group("isp_customer.group_isp_user")):
-            raise UserError(self.env._("Only the ISP back office changes the state of services."))
-
     def _isp_set_state(self, new_state, allowed, message):
-        self._isp_check_staff()
+        """Move the services to ``new_state``; only who may write services (the ISP back office by the
+        access rules) may."""
         wrong = self.filtered(lambda service: service.state not in allowed)
         if wrong:
             raise UserError(

@@ -18,3 +18,4 @@ from . import test_einvoice_delivery
 from . import test_dashboard
 from . import test_isp_lists
 from . import test_run_framework
+from . import test_rights

@@ -175,6 +175,9 @@ class TestProcessingByClass(IspSalesCase):
         self.assertTrue(second.activity_ids)
         with self.assertRefused(UserError, "Only ISP managers"):
             second.with_user(self.salesman).action_isp_approve()
+        self.assertFieldUnchanged(second, "isp_decision", "waiting_approval")
+        self.assertFalse(second.invoice_ids)
+        self.assertEqual(set(second.isp_service_ids.mapped("state")), {"pending"})
         second.with_user(self.manager).action_isp_approve()
         self.assertEqual(second.isp_decision, "executed")
         self.assertEqual(second.invoice_ids.state, "posted")

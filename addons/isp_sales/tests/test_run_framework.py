@@ -35,7 +35,8 @@ class TestRunFramework(IspBillingCase):
             with self.assertRefused(AccessError, "not allowed to modify"):
                 getattr(run.with_user(self.clerk), action)()
         self.assertEqual(run.state, "draft")
-        self.assertFalse(run.invoice_ids | run.preview_line_ids)
+        self.assertFalse(run.invoice_ids)
+        self.assertFalse(run.preview_line_ids)
         self.assertFalse(run._isp_chunks())
         with freeze_time("2027-01-01"):
             run.with_user(self.manager).action_confirm()

@@ -5,7 +5,7 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from ..models import isp_billing_run
+from ..models import isp_invoice_builder
 from .test_billing_run import IspBillingCase
 
 
@@ -99,7 +99,7 @@ class TestScheduledRunsIsolateRecords(IspBillingCase):
         good = self._customer("Healthy Plan GmbH")
         for customer in bad | good:
             self._service(customer, self.database, f"db_plan_{customer.id}", date(2027, 1, 1), 10.0)
-        original = isp_billing_run._InvoiceBuilder.plan_partner
+        original = isp_invoice_builder.InvoiceBuilder.plan_partner
 
         def broken(builder, partner, services):
             if partner == bad:
@@ -107,7 +107,7 @@ class TestScheduledRunsIsolateRecords(IspBillingCase):
             return original(builder, partner, services)
 
         with (
-            patch.object(isp_billing_run._InvoiceBuilder, "plan_partner", broken),
+            patch.object(isp_invoice_builder.InvoiceBuilder, "plan_partner", broken),
             self.assertLogs("odoo.addons.isp_sales", "WARNING"),
         ):
             run = self._run(date(2027, 1, 1))

@@ -74,6 +74,8 @@ class TestOnlinePayments(PaymentCommon, IspPaymentCase):
         self._notify_done(self._top_up_tx(60.0, "TOPUP-4"))
         with self.assertRefused(UserError, "Only ISP managers"):
             self.business.with_user(self.clerk).action_isp_refund_credit()
+        self.business.invalidate_recordset()
+        self.assertEqual(self.business.isp_credit_balance, 60.0, "a refused refund pays nothing back")
         action = self.business.action_isp_refund_credit()
         refund = self.env["account.payment"].browse(action["res_id"])
         self.assertEqual((refund.payment_type, refund.amount), ("outbound", 60.0))
