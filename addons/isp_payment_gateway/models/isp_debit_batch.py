@@ -13,14 +13,6 @@ from .isp_debit_batch_line import postal_address
 
 _logger = logging.getLogger(__name__)
 
-BATCH_STATES = [
-    ("draft", "Draft"),
-    ("running", "Generating"),
-    ("generated", "File Generated"),
-    ("sent", "Sent to Bank"),
-    ("done", "Debited"),
-    ("cancel", "Cancelled"),
-]
 #: batches whose invoices cannot go into another batch
 OPEN_STATES = ("draft", "running", "generated", "sent")
 #: debits whose payments are created, posted and reconciled together
@@ -78,7 +70,14 @@ class IspDebitBatch(models.Model):
 
     @api.model
     def _isp_state_selection(self):
-        return BATCH_STATES
+        return [
+            ("draft", self.env._("Draft")),
+            ("running", self.env._("Generating")),
+            ("generated", self.env._("File Generated")),
+            ("sent", self.env._("Sent to Bank")),
+            ("done", self.env._("Debited")),
+            ("cancel", self.env._("Cancelled")),
+        ]
 
     @api.depends("error_ids.message")
     def _compute_run_errors(self):

@@ -8,9 +8,9 @@ class QueueJob(models.Model):
         """The related action of a run part's job: the run."""
         self.ensure_one()
         chunk = self.records.exists()
-        if not chunk:
+        run = chunk and chunk._isp_run().exists()
+        if not run:
             return None
-        run = chunk._isp_run()
         return {
             "type": "ir.actions.act_window",
             "name": run.display_name,

@@ -34,11 +34,20 @@ class RunJobsCase(BaseCase):
     A worker takes the test's jobs one after the other as the job runner hands them to the
     server's /queue_job/runjob: the job is marked enqueued, acquired (started, committed, its lock
     taken), performed and committed, with queue_job's own code (``RunJobController``). Each
-    worker has its own cursor. The records stay in the throw-away test database, except what the
-    cleanup of a test deletes so that later tests' runs do not see them.
+    worker has its own cursor and commits (as the workers do: pylint's invalid-commit is disabled
+    there). The records stay in the throw-away test database, except what the cleanup of a test
+    deletes so that later tests' runs do not see them.
 
-    A concrete case sets ``run_model`` and implements ``_create_customers``, ``_new_run_values``,
-    ``_assert_done_once`` and ``_delete``.
+    A concrete case sets ``run_model`` and implements:
+
+    - ``_create_customers(env, count, broken=0)``: ``count`` customers with work for the run, the
+      last ``broken`` of them failing in it; registers their deletion with ``addCleanup``; returns
+      their ids;
+    - ``_new_run_values()``: the values of a new run;
+    - ``_assert_nothing_done(env, customer_ids)``: nothing of the run exists for these customers;
+    - ``_assert_done_once(env, run, customer_ids, broken_ids)``: everything the run does for
+      ``customer_ids`` is done exactly once, nothing for ``broken_ids``, the run's counters and
+      errors say so.
     """
 
     run_model = None
@@ -58,22 +67,6 @@ class RunJobsCase(BaseCase):
         self.addCleanup(self._delete_jobs)
 
     # ------------------------------------------------------------------
-    # What a concrete case implements
-    # ------------------------------------------------------------------
-
-    def _create_customers(self, env, count, broken=0):
-        """Create ``count`` customers with work for the run (the last ``broken`` of them fail in it);
-        register their deletion with ``addCleanup``. Returns their ids."""
-        raise NotImplementedError
-
-    def _new_run_values(self):
-        raise NotImplementedError
-
-    def _assert_done_once(self, env, run, customer_ids, broken_ids=()):
-        """Everything the run does for ``customer_ids`` is done exactly once; nothing for ``broken_ids``."""
-        raise NotImplementedError
-
-    # ------------------------------------------------------------------
     # Transactions, runs, jobs
     # ------------------------------------------------------------------
 
@@ -86,7 +79,7 @@ class RunJobsCase(BaseCase):
             yield env
             env.flush_all()
             cr.postcommit.clear()
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def _confirm_run(self):
         """A manager confirms a new run in its own transaction; its chunks go to the job queue."""
@@ -128,7 +121,7 @@ class RunJobsCase(BaseCase):
             cr.rollback()
             return None
         row = cr.fetchone()
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit
         return row and row[0]
 
     def _jobs_open(self, cr):
@@ -149,7 +142,7 @@ class RunJobsCase(BaseCase):
         if job is None:
             # not started: the job runner requeues it (a dead job)
             cr.execute("UPDATE queue_job SET state = 'pending' WHERE uuid = %s AND state = 'enqueued'", [job_uuid])
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             return False
         try:
             RunJobController._runjob(env, job)
@@ -157,7 +150,7 @@ class RunJobsCase(BaseCase):
             errors.append(f"{job.description}: {error}")
             cr.rollback()
         cr.postcommit.clear()
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit
         env.invalidate_all()
         return True
 

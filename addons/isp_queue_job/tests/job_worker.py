@@ -44,12 +44,12 @@ def main():
             "UPDATE queue_job SET state = 'enqueued', date_enqueued = now() AT TIME ZONE 'utc' WHERE uuid = %s",
             [options["job_uuid"]],
         )
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit
         job = RunJobController._acquire_job(env, options["job_uuid"])
         if job is None:
             sys.exit(f"job {options['job_uuid']} could not be acquired")
         RunJobController._runjob(env, job)
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit
     sys.stdout.write("done\n")
 
 

@@ -5,6 +5,7 @@ from freezegun import freeze_time
 
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.isp_queue_job.models.isp_run_chunk import HELD_RETRY_ATTEMPTS
 from odoo.addons.isp_queue_job.models.isp_run_mixin import ISP_CHANNEL
 from odoo.addons.isp_sales.tests.test_billing_run import IspBillingCase
 from odoo.addons.queue_job.job import Job
@@ -70,6 +71,46 @@ class TestRunDispatch(IspBillingCase):
         self.assertEqual(chunks.mapped("state"), ["done", "done"])
         self.assertEqual((run.state, run.invoice_count), ("done", 3))
         self.assertEqual(run.invoice_ids.partner_id, self.customers)
+
+    def test_held_customers_enqueue_the_chunk_again_then_leave_it_to_the_scheduled_action(self):
+        """Issue 15: a chunk's job that finds the chunk's customers held by another transaction enqueues the
+        chunk again a few seconds later, with a job that finishes the run after it; the last of
+        HELD_RETRY_ATTEMPTS jobs leaves the chunk to the run's scheduled action, which bills it."""
+        since = self._last_job_id()
+        run = self._confirm(queue_job__no_delay=False)
+        first = run._isp_chunks()[0]
+        dispatched = self._new_jobs(since)
+        job = dispatched.filtered(lambda job: job.records == first)
+        job.state = "started"  # a worker runs it
+        held = patch.object(type(run), "_isp_lock_partners", lambda run, partners: partners.browse())
+        with freeze_time("2027-01-01 06:00:00"):
+            with held:
+                self.assertFalse(Job.load(self.env, job.uuid).perform())
+            again = self._new_jobs(since) - dispatched
+            chunk_job = again.filtered(lambda job: job.model_name == "isp.run.chunk")
+            self.assertEqual(
+                (chunk_job.records, chunk_job.kwargs, chunk_job.identity_key, chunk_job.channel, chunk_job.state),
+                (first, {"held_attempt": 1}, f"isp.run.chunk,{first.id}", ISP_CHANNEL, "pending"),
+            )
+            self.assertEqual(str(chunk_job.eta), "2027-01-01 06:00:05", "tried again five seconds later")
+            finish = again - chunk_job
+            self.assertEqual((finish.records, finish.state), (run, "wait_dependencies"))
+            self.assertEqual(finish.dependencies["depends_on"], [chunk_job.uuid])
+            self.assertEqual((first.state, len(first.partner_ids)), ("queued", 2), "nothing billed, nothing lost")
+
+            cron = self.env.ref("isp_sales.ir_cron_isp_billing_run")
+            triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+            with held:
+                self.assertFalse(
+                    first.with_context(job_uuid=chunk_job.uuid)._isp_process(held_attempt=HELD_RETRY_ATTEMPTS - 1)
+                )
+            self.assertFalse(self._new_jobs(since) - dispatched - again, "not enqueued again")
+            self.assertEqual(first.state, "pending", "left to the scheduled action")
+            self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers)
+            self.assertFalse(run._isp_run_batch(), "no pending chunk left: the queued one is the jobs'")
+        self.assertEqual(first.state, "done")
+        self.assertEqual(run.invoice_ids.partner_id, self.customers[:2])
+        self.assertEqual(run.state, "running", "its other chunk's job finishes it")
 
     def test_jobs_open_their_run(self):
         """Issue 15: the related action of a chunk's job and of the finishing job opens the run."""

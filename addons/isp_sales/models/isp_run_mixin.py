@@ -9,12 +9,6 @@ from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
-RUN_STATES = [
-    ("draft", "Draft"),
-    ("preview", "Previewed"),
-    ("running", "Running"),
-    ("done", "Done"),
-]
 #: document models a chunk creates in bulk: forgotten after each chunk to keep memory bounded
 CHUNK_CACHE_MODELS = ("account.move", "account.move.line", "account.partial.reconcile", "res.partner")
 
@@ -58,9 +52,7 @@ class IspRunMixin(models.AbstractModel):
     state = fields.Selection(
         selection="_isp_state_selection", default="draft", required=True, readonly=True, copy=False
     )
-    trigger = fields.Selection(
-        [("manual", "Manual"), ("cron", "Scheduled")], default="manual", required=True, readonly=True
-    )
+    trigger = fields.Selection(selection="_isp_trigger_selection", default="manual", required=True, readonly=True)
     started_at = fields.Datetime(readonly=True, copy=False)
     finished_at = fields.Datetime(readonly=True, copy=False)
     duration = fields.Float(string="Duration (s)", digits=(16, 1), readonly=True, copy=False)
@@ -72,8 +64,18 @@ class IspRunMixin(models.AbstractModel):
 
     @api.model
     def _isp_state_selection(self):
-        """A run's states: draft, previewed, running (its chunks are processed), done."""
-        return RUN_STATES
+        """A run's states: draft, previewed, running (its chunks are processed), done. Labels from a
+        method are translated here: Odoo translates only those of a field's list."""
+        return [
+            ("draft", self.env._("Draft")),
+            ("preview", self.env._("Previewed")),
+            ("running", self.env._("Running")),
+            ("done", self.env._("Done")),
+        ]
+
+    @api.model
+    def _isp_trigger_selection(self):
+        return [("manual", self.env._("Manual")), ("cron", self.env._("Scheduled"))]
 
     @api.depends("error_ids")
     def _compute_error_count(self):
