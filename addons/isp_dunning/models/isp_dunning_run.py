@@ -8,7 +8,7 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.tools import SQL, format_date
 
-from odoo.addons.isp_sales.models.isp_billing_run import QUIET
+from odoo.addons.isp_sales.models.account_move import QUIET
 
 from ..engine import dunning, interest
 

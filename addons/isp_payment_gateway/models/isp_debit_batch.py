@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.isp_sales.models.isp_billing_run import QUIET
+from odoo.addons.isp_sales.models.account_move import QUIET
 
 from ..engine import debit_plan, dtaus, pain008
 from .isp_debit_batch_line import postal_address

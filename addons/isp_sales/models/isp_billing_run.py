@@ -6,7 +6,6 @@ from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 from ..engine import periods
-from .account_move import QUIET
 from .isp_invoice_builder import InvoiceBuilder
 
 _logger = logging.getLogger(__name__)
@@ -276,21 +275,14 @@ class IspBillingRun(models.Model):
         with_vals = [plan for plan in plans if plan.vals]
         moves = self.env["account.move"]
         if with_vals:
+            # created and posted in bulk, their customers following them (see _isp_create_invoices)
             moves = (
                 self.env["account.move"]
                 .with_company(self.company_id)
-                # new draft lines have no analytic lines to synchronise yet; posting checks the balance
-                .with_context(
-                    **QUIET, default_move_type="out_invoice", skip_analytic_sync=True, check_move_validity=False
-                )
-                .create([plan.vals for plan in with_vals])
+                ._isp_create_invoices([plan.vals for plan in with_vals])
             )
             for plan, move in zip(with_vals, moves, strict=True):
                 plan.move = move
-            self._isp_subscribe_customers(moves)
-            moves.with_context(skip_analytic_sync=False, check_move_validity=True, isp_run_posting=True)._post(
-                soft=False
-            )
         # a service on two invoices of the run (two cycles of its customer) moves past the later one
         latest = {}
         for plan in plans:
