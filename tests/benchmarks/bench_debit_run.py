@@ -246,8 +246,9 @@ def baseline(invoices, journal, outstanding):
             ).reconcile()
     env.flush_all()  # noqa: F821
     seconds = clock() - started
+    # "paid": Odoo's own payments are no debit in transit (the run's make the invoices "in payment")
     paid = env["account.move"].search_count(  # noqa: F821
-        [("id", "in", invoices.ids), ("payment_state", "=", "in_payment")]
+        [("id", "in", invoices.ids), ("payment_state", "in", ("in_payment", "paid")), ("amount_residual", "=", 0)]
     )
     assert paid == len(invoices), paid
     env.cr.rollback()  # noqa: F821
