@@ -13,26 +13,29 @@ German IBAN (BLZ 12030000, distinct account numbers, BIC BYLADEM1001), a postal 
 and an active recurrent mandate never used, and four posted invoices without taxes dated
 26 October, 2, 9 and 16 November 2026. On the run date, 1 December 2026, all of them are
 due for collection on 2 December: 2,500 first debits (FRST) and 7,500 recurrent (RCUR).
-The database is analysed after the setup (as autovacuum would have done); the run's own
-10,000 payment entries are written in one transaction, as the scheduled run does.
+The database is analysed after the setup (as autovacuum would have done).
 
-Figures:
-- the scheduled debit run (`_cron_isp_debit_run`, one batch per company): planning, the
-  pain.008.001.08 file validated against the ISO schema, one payment per debit on the
-  outstanding receipts account reconciled with its invoice, then commit; its throughput
-  and the peak memory of the process while it runs;
+Figures, timings checked against a baseline measured in this process:
+- the debit run as the scheduled action makes it without a job queue (one batch for the
+  company: planning, the pain.008.001.08 file validated against the ISO schema, the chunks of
+  customers each registering one payment per debit on the outstanding receipts account
+  reconciled with its invoice, committed chunk by chunk, then the file): its throughput
+  against the baseline of plain `account.payment` create + `action_post` + reconciliation of
+  each payment's receivable line with its invoice's, in batches of 100, default context,
+  for the same 10,000 invoices (measured before the run and rolled back); and the absolute
+  target of 180 s that the issue keeps;
+- the peak memory of every process (at most 1.5 GB);
 - XML writing and schema validation alone for the same 10,000 debits (`pain008.write`,
   `pain008.validate`), and, apart, the reading of the debits from the database
   (`batch._isp_message()`);
-- a second scheduled run the same day, which must create nothing;
+- a second scheduled run the same day (at most 30 s), which must create nothing;
 - lines, payments and file size of the batch; the invoices must be "in payment".
 """
 
-import contextlib
-import resource
 import time
 from datetime import date, timedelta
 
+from figures import PEAK_MEMORY_LIMIT_MB, Table, largest, peak_memory_mb, ratio, reset_peak
 from freezegun import freeze_time
 from stdnum import iban as stdnum_iban
 
@@ -50,7 +53,16 @@ RUN_DATE = date(2026, 12, 1)
 COLLECTION_DATE = date(2026, 12, 2)
 ITEMS = CUSTOMERS * INVOICES_PER_CUSTOMER
 BLZ = "12030000"
+BASELINE_BATCH = 100
 QUIET = {"tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True, "mail_notrack": True}
+# targets (see the rows at the end)
+RUN_RATIO = 1.5  # the issue's: debit run throughput / plain create + post + reconcile
+RUN_LIMIT = 180  # seconds, the absolute target the issue keeps from the last one
+# XML writing and validation depend on lxml and the schema, not on the database or the ORM: an
+# absolute limit, as the last issue set it. A ratio to the run would loosen with a slower run and
+# tighten with a faster one, which is not what this figure is about.
+XML_LIMIT = 10  # seconds
+SECOND_RUN_LIMIT = 30  # seconds, the issue's target
 # the real clock: freezegun replaces time.perf_counter while a run's date is frozen
 clock = time.perf_counter
 
@@ -64,16 +76,6 @@ for xmlid in (
 ):
     env.ref(xmlid).active = False  # noqa: F821
 env.cr.commit()  # noqa: F821
-
-
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def reset_peak():
-    """Start the peak memory (VmHWM, ru_maxrss) afresh at the current size (Linux)."""
-    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
-        clear_refs.write("5")
 
 
 def german_iban(account_number):
@@ -192,12 +194,65 @@ def setup(eur):
 
 
 def scheduled_run(day):
-    """The daily run as the cron makes it on ``day``, committed. Returns the seconds it took."""
+    """The debit run as the scheduled action makes it on ``day`` without a job queue: today's batch
+    of the company planned, then generated chunk by chunk, one transaction per chunk of customers.
+    Returns (batch or nothing, seconds)."""
     with freeze_time(day, tick=True):
         started = clock()
-        env["isp.debit.batch"]._cron_isp_debit_run()  # noqa: F821
+        # the scheduled action works for every company, whoever the cron user is
+        batch = env["isp.debit.batch"].sudo().with_company(company)._isp_cron_new_run(company)  # noqa: F821
+        if batch:
+            batch._isp_start()
+            env.cr.commit()  # noqa: F821
+            while batch._isp_run_batch():
+                env.cr.commit()  # noqa: F821
+            batch._isp_finish_if_done()
         env.cr.commit()  # noqa: F821
         seconds = clock() - started
+    return batch, seconds
+
+
+def baseline(invoices, journal, outstanding):
+    """Plain Odoo for the same invoices, default context, in batches of BASELINE_BATCH: one customer
+    payment per invoice created and posted, then each payment's receivable line reconciled with its
+    invoice's, as the register payment wizard does. Rolled back. Returns the seconds it took."""
+    method_line = journal.inbound_payment_method_line_ids[:1]
+    env.invalidate_all()  # noqa: F821
+    Payment = env["account.payment"]  # noqa: F821
+    started = clock()
+    for start in range(0, len(invoices), BASELINE_BATCH):
+        batch = invoices[start : start + BASELINE_BATCH]
+        payments = Payment.create(
+            [
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": invoice.commercial_partner_id.id,
+                    "amount": invoice.amount_residual,
+                    "currency_id": invoice.currency_id.id,
+                    "date": COLLECTION_DATE,
+                    "journal_id": journal.id,
+                    "payment_method_line_id": method_line.id,
+                    "outstanding_account_id": outstanding.id,
+                    "memo": invoice.name,
+                }
+                for invoice in batch
+            ]
+        )
+        payments.action_post()
+        for invoice, payment in zip(batch, payments, strict=True):
+            (invoice.line_ids | payment.move_id.line_ids).filtered(
+                lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+            ).reconcile()
+    env.flush_all()  # noqa: F821
+    seconds = clock() - started
+    # "paid": Odoo's own payments are no debit in transit (the run's make the invoices "in payment")
+    paid = env["account.move"].search_count(  # noqa: F821
+        [("id", "in", invoices.ids), ("payment_state", "in", ("in_payment", "paid")), ("amount_residual", "=", 0)]
+    )
+    assert paid == len(invoices), paid
+    env.cr.rollback()  # noqa: F821
+    env.invalidate_all()  # noqa: F821
     return seconds
 
 
@@ -218,15 +273,20 @@ env.invalidate_all()  # noqa: F821
 Batch = env["isp.debit.batch"]  # noqa: F821
 Line = env["isp.debit.batch.line"]  # noqa: F821
 Payment = env["account.payment"]  # noqa: F821
+Move = env["account.move"]  # noqa: F821
+
+# --- baseline: plain create + post + reconcile of the same invoices, rolled back -------------
+outstanding = Batch.new({"company_id": company.id})._isp_outstanding_receipts()
+baseline_seconds = baseline(invoices, journal, outstanding)
+print(f"baseline: {ITEMS} payments created, posted and reconciled in {baseline_seconds:.1f} s")
+assert Payment.search_count([]) == 0, "the baseline's payments are rolled back"
 
 # --- the scheduled run -------------------------------------------------------------------
-batches_before = Batch.search([])
 reset_peak()
-run_seconds = scheduled_run(RUN_DATE)
-run_peak = peak_mb()
-batch = Batch.search([("id", "not in", batches_before.ids)])
+batch, run_seconds = scheduled_run(RUN_DATE)
+peaks = peak_memory_mb()
 assert len(batch) == 1, batch
-assert batch.state == "generated", (batch.state, batch.message_ids[:1].body)
+assert batch.state == "generated", (batch.state, batch.run_errors)
 lines = batch.line_ids
 payments = lines.payment_id
 file_size = len(batch.file_id.raw or b"")
@@ -238,18 +298,26 @@ print(
     f"run: batch {batch.name}, collection {batch.collection_date}, {len(lines)} lines "
     f"({', '.join(f'{count} {kind}' for kind, count in sorted(sequence_types.items()))}), "
     f"{len(payments)} payments, file {batch.file_id.name} {file_size / 1024:.0f} KiB, "
-    f"{batch.waiting_count} waiting in {run_seconds:.1f} s, peak {run_peak:.0f} MB"
+    f"{batch.waiting_count} waiting in {run_seconds:.1f} s"
 )
 print(f"invoices by payment state: {payment_states}")
+assert not batch.error_ids, batch.run_errors
 assert batch.collection_date == COLLECTION_DATE, batch.collection_date
 assert lines.move_id == invoices, (len(lines.move_id), len(invoices))
 assert sequence_types == {"FRST": CUSTOMERS, "RCUR": ITEMS - CUSTOMERS}, sequence_types
-assert len(payments) == ITEMS, len(payments)
 payment_states_seen = set(payments.mapped("state"))
 assert payment_states_seen <= {"in_process", "paid"}, payment_states_seen
-assert payment_states == {"in_payment": ITEMS}, payment_states
+assert set(payments.move_id.mapped("state")) == {"posted"}, set(payments.move_id.mapped("state"))
+assert set(payments.outstanding_account_id.ids) == {outstanding.id}, payments.outstanding_account_id
 assert pain008.validate(batch.file_id.raw, batch.pain_version) == [], "the stored file does not validate"
 assert not any(mandates.mapped("first_use")), "the mandates are used now"
+in_payment_ids = Move.search([("id", "in", invoices.ids), ("payment_state", "=", "in_payment")]).ids
+# each invoice reconciled with the payment of its own debit
+partials = env["account.partial.reconcile"].search(  # noqa: F821
+    [("credit_move_id.move_id", "in", payments.move_id.ids)]
+)
+reconciled_pairs = {(partial.debit_move_id.move_id.id, partial.credit_move_id.move_id.id) for partial in partials}
+reconciled = len({(line.move_id.id, line.payment_id.move_id.id) for line in lines} & reconciled_pairs)
 
 # --- XML writing and schema validation alone ---------------------------------------------
 env.invalidate_all()  # noqa: F821
@@ -276,7 +344,7 @@ env.cr.rollback()  # noqa: F821
 lines_before = Line.search_count([])
 payments_before = Payment.search_count([])
 batches_before = Batch.search([])
-second_seconds = scheduled_run(RUN_DATE)
+_second, second_seconds = scheduled_run(RUN_DATE)
 second_lines = Line.search_count([]) - lines_before
 second_payments = Payment.search_count([]) - payments_before
 second_batches = len(Batch.search([("id", "not in", batches_before.ids)]))
@@ -284,41 +352,28 @@ print(
     f"second run: {second_batches} batches, {second_lines} lines, {second_payments} payments in {second_seconds:.1f} s"
 )
 
-
-def verdict(measured, limit):
-    return "ok" if measured <= limit else "MISSED"
-
-
-def expected(measured, value):
-    return "ok" if measured == value else "MISSED"
-
-
-rows = [
-    (f"debit run, scheduled, {ITEMS:,} debits (s)", "<= 180", f"{run_seconds:.1f}", verdict(run_seconds, 180)),
-    ("  throughput (debits/s)", "", f"{ITEMS / run_seconds:.1f}", ""),
-    ("  peak memory of the process (MB)", "", f"{run_peak:.0f}", ""),
-    (f"XML write + validation, {ITEMS:,} debits (s)", "<= 10", f"{xml_seconds:.2f}", verdict(xml_seconds, 10)),
-    ("  write pain.008.001.08 (s)", "", f"{write_seconds:.2f}", ""),
-    ("  validate against the ISO schema (s)", "", f"{validate_seconds:.2f}", ""),
-    ("  read the debits, batch._isp_message() (s)", "", f"{message_seconds:.1f}", ""),
-    ("second run the same day (s)", "<= 10", f"{second_seconds:.1f}", verdict(second_seconds, 10)),
-    (
-        "  batches, lines and payments it created",
-        "0",
-        f"{second_batches + second_lines + second_payments}",
-        expected(second_batches + second_lines + second_payments, 0),
-    ),
-    ("lines of the batch", f"{ITEMS}", f"{len(lines)}", expected(len(lines), ITEMS)),
-    ("payments of the batch", f"{ITEMS}", f"{len(payments)}", expected(len(payments), ITEMS)),
-    (
-        "invoices in payment",
-        f"{ITEMS}",
-        f"{payment_states.get('in_payment', 0)}",
-        expected(payment_states.get("in_payment", 0), ITEMS),
-    ),
-    ("pain.008 file size (KiB)", "", f"{file_size / 1024:.0f}", ""),
-]
-print("\nDirect debit run benchmark")
-print(f"{'figure':<46} {'target':>8} {'measured':>10}  result")
-for figure, target, measured, result in rows:
-    print(f"{figure:<46} {target:>8} {measured:>10}  {result}")
+process, peak = largest(peaks)
+table = Table("Direct debit run benchmark")
+table.at_least(
+    f"debit run / plain create+post+reconcile ({run_seconds:.0f} / {baseline_seconds:.0f} s)",
+    ratio(baseline_seconds, run_seconds),
+    RUN_RATIO,
+)
+table.at_most(f"debit run, {ITEMS:,} debits, {ITEMS / run_seconds:.0f} per s (s)", run_seconds, RUN_LIMIT, digits=1)
+table.at_most(f"peak memory of any process, {process} (MB)", peak, PEAK_MEMORY_LIMIT_MB, digits=0)
+table.at_most(
+    f"XML write + validation, {ITEMS:,} debits ({write_seconds:.2f} + {validate_seconds:.2f} s)",
+    xml_seconds,
+    XML_LIMIT,
+)
+table.at_most("second run the same day (s)", second_seconds, SECOND_RUN_LIMIT, digits=1)
+table.equal("  batches, lines and payments it created", second_batches + second_lines + second_payments, 0)
+table.equal("lines of the batch", len(lines), ITEMS)
+table.equal("payments of the batch", len(payments), ITEMS)
+table.equal("invoices in payment", len(in_payment_ids), ITEMS)
+table.equal("invoices reconciled with their own debit's payment", reconciled, ITEMS)
+table.print()
+print(
+    f"read the debits, batch._isp_message(): {message_seconds:.1f} s; pain.008 file {file_size / 1024:.0f} KiB; "
+    "peaks: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in sorted(peaks.items(), key=lambda item: -item[1])[:4])
+)

@@ -610,8 +610,11 @@ class IspDebitBatch(models.Model):
                     and not move_line.reconciled
                 )
             )
-        # each invoice with its own payment, in one reconciliation for the batch
-        self.env["account.move.line"].sudo().with_context(**QUIET)._reconcile_plan(plan)
+        # Each invoice with its own payment, in one reconciliation for the batch. Reconciling changes
+        # no journal item of the invoices or payments (only their residuals and payment states), so
+        # Odoo's re-synchronisation of their tax and payment term lines around it (a snapshot of
+        # thousands of entries before and a comparison after) is skipped.
+        self.env["account.move.line"].sudo().with_context(**QUIET, skip_invoice_sync=True)._reconcile_plan(plan)
         return payments
 
     def _isp_prepare_debit_payment_vals(self, line, journal, method_line, outstanding):

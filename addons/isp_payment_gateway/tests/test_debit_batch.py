@@ -81,6 +81,29 @@ class TestDebitBatch(IspDebitCase):
         self.assertEqual(set(invoices.mapped("payment_state")), {"in_payment"})
         self.assertEqual(set(invoices.mapped("amount_residual")), {0.0})
 
+    def test_payment_entries_posted_reconciled_and_followed_once(self):
+        """Issue 15: the run's payment entries, registered in bulk, are what Odoo's own payments make:
+        posted on the outstanding receipts account, each reconciled with its own invoice, and followed
+        by their customer once."""
+        self._sepa_customer(self.consumer, self.consumer_account)
+        invoices = self._invoice_on(self.business, 10.0, "2026-11-20") | self._invoice_on(
+            self.consumer, 20.0, "2026-11-21"
+        )
+        batch = self._batch("2026-12-14")
+        outstanding = batch._isp_outstanding_receipts()
+        for line in batch.line_ids:
+            entry = line.payment_id.move_id
+            self.assertEqual(entry.state, "posted")
+            self.assertEqual(line.payment_id.outstanding_account_id, outstanding)
+            receivable = entry.line_ids.filtered(lambda item: item.account_id.account_type == "asset_receivable")
+            self.assertTrue(receivable.reconciled)
+            self.assertEqual(receivable.matched_debit_ids.debit_move_id.move_id, line.move_id)
+            followers = self.env["mail.followers"].search(
+                [("res_model", "=", "account.move"), ("res_id", "=", entry.id)]
+            )
+            self.assertEqual(followers.partner_id, line.partner_id, "the customer follows the entry, once")
+        self.assertEqual(set(invoices.mapped("payment_state")), {"in_payment"})
+
     def test_pain_version_02(self):
         self.env.company.isp_sepa_pain_version = "02"
         self._invoice_on(self.business, 100.0, "2026-12-01")
