@@ -555,11 +555,16 @@ class AccountMove(models.Model):
 
     @api.model
     def _cron_isp_deliver_invoices(self):
-        """Send a batch of due advance notices and invoice e-mails; the cron calls again while some
-        remain. Where workers share the sending (``_isp_dispatch_deliveries``), it hands them all the
-        due ones instead."""
-        if self._isp_dispatch_deliveries():
-            return
+        """Send the due advance notices and invoice e-mails: a batch per call, the cron calls again
+        while some remain; or, where workers share the sending (``_isp_dispatch_deliveries``), hand
+        them all the due ones."""
+        if not self._isp_dispatch_deliveries():
+            self._isp_deliver_due_batch()
+
+    @api.model
+    def _isp_deliver_due_batch(self):
+        """Send a batch of due advance notices and invoice e-mails in this transaction, and tell the
+        scheduled action how many remain."""
         notices = self._isp_due_deliveries("notice")
         notices._isp_send_advance_notices()
         emails = self._isp_due_deliveries("email")
