@@ -174,14 +174,14 @@ class _Story:
         self.deliver()
 
     def deliver(self):
-        """The delivery cron, called again as long as it has invoices to send."""
+        """The delivery cron's batches, sent here as long as there are invoices to send."""
         if not self.documents:
             return
         moves = self.env["account.move"]
         for _batch in range(MAX_BATCHES):
             if not (moves._isp_due_deliveries("email") or moves._isp_due_deliveries("notice")):
                 break
-            moves._cron_isp_deliver_invoices()
+            moves._isp_deliver_due_batch()
 
     def send_letters(self):
         """The letters' cron, called again as long as it has letters to send."""

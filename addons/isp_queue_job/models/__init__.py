@@ -1,1 +1,1 @@
-from . import isp_run_chunk, isp_run_mixin, queue_job
+from . import account_move, isp_run_chunk, isp_run_mixin, queue_job

@@ -1,1 +1,1 @@
-from . import test_dispatch, test_run_jobs
+from . import test_deliver_jobs, test_dispatch, test_run_jobs

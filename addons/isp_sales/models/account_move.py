@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..engine import billing, periods
 
@@ -523,7 +524,17 @@ class AccountMove(models.Model):
         return self.env["account.move.send"]._get_invoice_extra_attachments(self)
 
     @api.model
-    def _isp_due_deliveries(self, kind):
+    def _isp_due_deliveries(self, kind, limit=SEND_BATCH):
+        """The invoices whose delivery of ``kind`` ("notice": the advance notice the day before,
+        "email": the invoice) is due now, the oldest first: queued, or failed an hour ago at least
+        and not too often.
+
+        :param limit: how many at most (None: all)
+        """
+        return self.search(self._isp_due_delivery_domain(kind), order="invoice_date, id", limit=limit)
+
+    @api.model
+    def _isp_due_delivery_domain(self, kind):
         today = fields.Date.context_today(self)
         domain = [
             ("state", "=", "posted"),
@@ -540,11 +551,20 @@ class AccountMove(models.Model):
             domain += [("invoice_date", "<=", today + timedelta(days=1)), ("invoice_date", ">", today)]
         else:
             domain += [("invoice_date", "<=", today)]
-        return self.search(domain, order="invoice_date, id", limit=SEND_BATCH)
+        return domain
 
     @api.model
     def _cron_isp_deliver_invoices(self):
-        """Send a batch of due advance notices and invoice e-mails; the cron calls again while some remain."""
+        """Send the due advance notices and invoice e-mails: a batch per call, the cron calls again
+        while some remain; or, where workers share the sending (``_isp_dispatch_deliveries``), hand
+        them all the due ones."""
+        if not self._isp_dispatch_deliveries():
+            self._isp_deliver_due_batch()
+
+    @api.model
+    def _isp_deliver_due_batch(self):
+        """Send a batch of due advance notices and invoice e-mails in this transaction, and tell the
+        scheduled action how many remain."""
         notices = self._isp_due_deliveries("notice")
         notices._isp_send_advance_notices()
         emails = self._isp_due_deliveries("email")
@@ -563,6 +583,38 @@ class AccountMove(models.Model):
             ]
         )
         self.env["ir.cron"]._notify_progress(done=len(notices) + len(emails), remaining=remaining)
+
+    @api.model
+    def _isp_dispatch_deliveries(self):
+        """Hook: hand the due deliveries to parallel workers, a batch of at most SEND_BATCH
+        invoices each (``_isp_send_due``), and return True; False (here): the scheduled action
+        sends them itself, a batch per call."""
+        return False
+
+    def _isp_send_due(self, kind):
+        """Send the deliveries of ``kind`` ("notice" or "email") of these invoices that are still
+        due, as one of several workers: an invoice another transaction holds (a worker sending it)
+        is left to that one, and one sent since this transaction began makes it fail with a
+        serialization error (its job is retried and finds it sent), so that no invoice is sent
+        twice.
+
+        :return: the invoices it sent or recorded as failed
+        """
+        if not self:
+            return self
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR UPDATE SKIP LOCKED", tuple(self.ids)),
+            # a serialization failure is expected here: the job is retried
+            log_exceptions=False,
+        )
+        locked = [row[0] for row in self.env.cr.fetchall()]
+        due = self.search([("id", "in", locked), *self._isp_due_delivery_domain(kind)], order="invoice_date, id")
+        if kind == "notice":
+            due._isp_send_advance_notices()
+        else:
+            due._isp_send_emails()
+        return due
 
     def _isp_fail_delivery(self, state_field, message, final=False):
         for move in self:
